@@ -1,0 +1,85 @@
+# atlas: the Terraform provider, its emulator harness and the roots that use it.
+#
+#   make demo    build and install the provider, start the local AWS emulator,
+#                and terraform init + apply terraform/staging against it
+#   make test    every test (what .ci/run runs)
+#
+# The cargo target directory is cargo's own choice: set CARGO_TARGET_DIR to share
+# one (CI uses $HOME/.cache/atlas-provider/target).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+CARGO ?= cargo
+PYTHON3 ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+EMULATOR := tests/emulator/ctl.sh
+TF_DIRS := $(wildcard terraform examples)
+
+.PHONY: help venv build install demo demo-destroy tf emulator-start emulator-stop \
+	test fmt lint clean
+
+help:
+	@echo "make demo            install everything, start the emulator, apply terraform/staging"
+	@echo "make demo-destroy    destroy what the demo applied (the emulator keeps running)"
+	@echo "make tf ARGS=...     run a terraform command in terraform/staging on the emulator"
+	@echo "make emulator-start  start the local AWS emulator in the background"
+	@echo "make emulator-stop   stop it"
+	@echo "make test            every test: unit tests and acceptance tests on the emulator"
+	@echo "make build           build the provider (release)"
+	@echo "make install         build it and install it into the repository's mirror"
+	@echo "make venv            create .venv with the emulator (moto) and boto3"
+	@echo "make fmt | lint      format | check formatting and lints (Rust and HCL)"
+	@echo "make clean           remove generated files (not .venv, not cargo's target dir)"
+
+# The emulator's virtualenv, installed again only when the requirements change.
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): tests/emulator/requirements.txt
+	$(PYTHON3) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r tests/emulator/requirements.txt
+	touch $@
+
+build:
+	$(CARGO) build --release -p terraform-provider-atlas
+
+install: build
+	scripts/install-provider.sh
+
+demo: venv install
+	scripts/demo.sh
+
+demo-destroy:
+	scripts/tf.sh destroy -auto-approve -input=false
+
+tf:
+	scripts/tf.sh $(ARGS)
+
+emulator-start: venv
+	$(EMULATOR) start
+
+emulator-stop:
+	$(EMULATOR) stop
+
+test: venv install
+	scripts/require-terraform.sh
+	$(CARGO) test --workspace
+
+fmt:
+	$(CARGO) fmt --all
+	scripts/require-terraform.sh
+	terraform fmt -recursive $(TF_DIRS)
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/require-terraform.sh
+	terraform fmt -check -recursive -diff $(TF_DIRS)
+
+clean:
+	$(EMULATOR) stop
+	rm -rf .build .terraform-mirror .terraformrc.generated
+	find terraform -name .terraform -type d -prune -exec rm -rf {} +

@@ -1,0 +1,41 @@
+//! Everything the resources need from AWS beyond the SDK calls themselves: the clients,
+//! one error type, the retry rules for eventual consistency, waiters and tagging.
+//!
+//! Resources call the SDK directly for the operations they own, and come here for every
+//! decision that must be the same everywhere: which errors are retried, how long a wait
+//! may take, how an object is tagged, and how a failure is reported.
+
+mod error;
+mod retry;
+mod tags;
+mod wait;
+
+pub(crate) use error::AwsError;
+pub(crate) use retry::{retry_when, retry_while};
+pub(crate) use tags::{ec2_tag, ec2_tag_map, tag_spec, TagDiff, NAME_TAG};
+pub(crate) use wait::{wait_nat_gateways, NatTarget};
+
+/// The AWS clients of one provider configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct AwsClients {
+    /// EC2: VPCs, subnets, gateways, route tables, endpoints, flow logs.
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    /// CloudWatch Logs: the flow log group.
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    /// IAM: the flow log delivery role.
+    pub(crate) iam: aws_sdk_iam::Client,
+    /// The region the clients talk to (`eu-west-1`), empty if the configuration has none.
+    pub(crate) region: String,
+}
+
+impl AwsClients {
+    /// Clients for every service the provider uses, sharing one configuration.
+    pub(crate) fn new(config: &aws_types::SdkConfig) -> Self {
+        AwsClients {
+            ec2: aws_sdk_ec2::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            region: config.region().map(ToString::to_string).unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! The acceptance-test harness: the real Terraform CLI and the installed provider,
+//! against a local AWS emulator that each test starts for itself.
+//!
+//! A test starts an [`Emulator`] (moto's server mode with the project's extensions,
+//! from `tests/emulator`), copies a root module into a [`Workspace`] whose S3 backend
+//! points at that emulator, and drives `terraform` through it. It then checks what
+//! exists through the AWS SDK for Rust ([`Emulator::sdk_config`]), never through the
+//! provider's own code, so a bug in the provider cannot hide itself.
+//!
+//! Nothing here skips: a missing virtualenv, provider install or `terraform` binary
+//! fails the test with a message that says which `make` target fixes it. `make test`
+//! runs those targets first.
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::config::Credentials;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The region every emulator client and workspace uses.
+pub const REGION: &str = "eu-west-1";
+
+/// The access key id and secret the emulator is given; it accepts any.
+pub const CREDENTIAL: &str = "test";
+
+/// The state bucket [`Workspace::copy_root`] creates on the emulator.
+pub const STATE_BUCKET: &str = "atlas-tfstate";
+
+/// How long the emulator may take to answer after it is launched. Importing moto
+/// takes a few seconds, more on a loaded machine.
+const EMULATOR_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where each root keeps the emulator variant of its backend settings.
+const BACKEND_TEMPLATE: &str = "backend/emulator.s3.tfbackend.tmpl";
+
+/// The file [`Workspace::copy_root`] renders the backend template into.
+const BACKEND_FILE: &str = "emulator.s3.tfbackend";
+
+/// The repository root, found from this crate's manifest directory.
+pub fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .expect("tests/acceptance sits two levels below the repository root")
+        .to_path_buf()
+}
+
+/// A running emulator on 127.0.0.1 and a free port, stopped when dropped.
+///
+/// Every request it serves is appended to a request log, which [`Emulator::requests`]
+/// reads back so that a test can count AWS calls by service and operation.
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    dir: TempDir,
+}
+
+impl Emulator {
+    /// Launches `tests/emulator/server.py` with the project's virtualenv and waits
+    /// until it answers.
+    ///
+    /// # Panics
+    ///
+    /// When the virtualenv is missing (run `make venv`), or the emulator exits or
+    /// stays silent; the panic shows the emulator's own output.
+    pub fn start() -> Emulator {
+        let root = repo_root();
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "no project virtualenv at {}: run `make venv` first (it installs the \
+             emulator from tests/emulator/requirements.txt)",
+            python.display()
+        );
+
+        let dir = tempfile::Builder::new()
+            .prefix("atlas-emulator-")
+            .tempdir()
+            .expect("create a temporary directory for the emulator");
+        let port_file = dir.path().join("port");
+        let server_log = dir.path().join("server.log");
+        let log = File::create(&server_log).expect("create the emulator's log file");
+        let log_for_stderr = log.try_clone().expect("share the emulator's log file");
+
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/emulator/server.py"))
+            .arg("--port")
+            .arg("0")
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--request-log")
+            .arg(dir.path().join("requests.jsonl"))
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_for_stderr)
+            .spawn()
+            .unwrap_or_else(|error| panic!("launch {}: {error}", python.display()));
+
+        let started = Instant::now();
+        let port = loop {
+            // The launcher writes the file atomically, once it answers requests.
+            if let Ok(text) = fs::read_to_string(&port_file) {
+                break text
+                    .trim()
+                    .parse::<u16>()
+                    .unwrap_or_else(|_| panic!("emulator wrote a bad port file: {text:?}"));
+            }
+            if let Some(status) = child.try_wait().expect("poll the emulator process") {
+                panic!(
+                    "the emulator exited ({status}) before answering; its output:\n{}",
+                    read_or_note(&server_log)
+                );
+            }
+            if started.elapsed() > EMULATOR_START_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the emulator did not answer within {}s; its output:\n{}",
+                    EMULATOR_START_TIMEOUT.as_secs(),
+                    read_or_note(&server_log)
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+
+        Emulator { child, port, dir }
+    }
+
+    /// The port the emulator listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The emulator's URL, `http://127.0.0.1:PORT`: the endpoint of every service.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment that aims AWS SDKs, the AWS CLI, Terraform's S3 backend and
+    /// the provider at this emulator with its dummy credentials.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", CREDENTIAL.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", CREDENTIAL.to_owned()),
+            ("AWS_REGION", REGION.to_owned()),
+        ]
+    }
+
+    /// An SDK configuration for this emulator: its endpoint, [`REGION`] and static
+    /// test credentials, whatever the environment says.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        let credentials = Credentials::new(CREDENTIAL, CREDENTIAL, None, None, "atlas-emulator");
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(Region::new(REGION))
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
+    /// Creates an S3 bucket in [`REGION`]; creating one that exists succeeds.
+    ///
+    /// The test crate has no S3 client of its own, so this runs
+    /// `tests/emulator/create_bucket.py` (boto3) with the project's virtualenv.
+    pub fn create_bucket(&self, name: &str) {
+        let root = repo_root();
+        let mut command = Command::new(root.join(".venv/bin/python"));
+        command
+            .arg(root.join("tests/emulator/create_bucket.py"))
+            .arg("--endpoint")
+            .arg(self.endpoint())
+            .arg("--region")
+            .arg(REGION)
+            .arg(name);
+        let output = command
+            .output()
+            .expect("run tests/emulator/create_bucket.py");
+        assert!(
+            output.status.success(),
+            "create bucket {name} on the emulator: {}",
+            describe(&command, &output)
+        );
+    }
+
+    /// Every AWS request the emulator has served so far, oldest first.
+    pub fn requests(&self) -> Vec<Request> {
+        let path = self.dir.path().join("requests.jsonl");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Vec::new(),
+            Err(error) => panic!("read the request log {}: {error}", path.display()),
+        };
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let entry: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|error| panic!("bad request log line {line:?}: {error}"));
+                Request::from_log(&entry)
+            })
+            .collect()
+    }
+
+    /// How many requests named this service (as in the SigV4 credential scope, such
+    /// as `ec2` or `logs`) and operation (such as `CreateVpc`).
+    pub fn count(&self, service: &str, operation: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|request| request.is(service, operation))
+            .count()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Nothing the emulator holds outlives it, so a hard stop loses nothing.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One AWS request as the emulator's request log recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Request {
+    /// The signing name from the credential scope, such as `ec2`, `logs` or `s3`.
+    pub service: Option<String>,
+    /// The operation, such as `CreateVpc`; `None` for REST protocols such as S3.
+    pub operation: Option<String>,
+    /// The HTTP method.
+    pub method: String,
+    /// The URL path, which names the bucket and key for S3.
+    pub path: String,
+    /// The HTTP status of the answer.
+    pub status: Option<u16>,
+}
+
+impl Request {
+    /// Whether this request is the given operation of the given service.
+    pub fn is(&self, service: &str, operation: &str) -> bool {
+        self.service.as_deref() == Some(service) && self.operation.as_deref() == Some(operation)
+    }
+
+    fn from_log(entry: &Value) -> Request {
+        let text = |name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
+        Request {
+            service: text("service"),
+            operation: text("operation"),
+            method: text("method").unwrap_or_default(),
+            path: text("path").unwrap_or_default(),
+            status: entry
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|status| u16::try_from(status).ok()),
+        }
+    }
+}
+
+/// A copy of a root module in a temporary directory, with its S3 backend aimed at
+/// an emulator, driven through the real `terraform` binary.
+///
+/// Terraform runs with the repository's `.terraformrc.generated` (written by
+/// `make install`), so `init` installs the provider from the repository's mirror as
+/// it would from a registry; with `TF_IN_AUTOMATION=1`; and with the emulator's
+/// environment only: AWS profiles, session tokens and shared config files of the
+/// person running the tests are kept out.
+#[derive(Debug)]
+pub struct Workspace<'e> {
+    emulator: &'e Emulator,
+    dir: TempDir,
+    cli_config: PathBuf,
+}
+
+/// What an expected-to-succeed Terraform command printed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TfOutput {
+    /// Everything Terraform wrote to stdout.
+    pub stdout: String,
+    /// Everything Terraform wrote to stderr: warnings, for a command that succeeded.
+    pub stderr: String,
+}
+
+/// The result of `terraform plan -detailed-exitcode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanOutcome {
+    /// Exit code 0: the configuration matches the state and the remote objects.
+    NoChanges,
+    /// Exit code 2: the plan would change something; the plan as printed.
+    Changes(String),
+}
+
+impl<'e> Workspace<'e> {
+    /// Copies the root at `root` (relative to the repository root, such as
+    /// `terraform/staging`) into a temporary directory, creates [`STATE_BUCKET`] on
+    /// the emulator, and renders the root's `backend/emulator.s3.tfbackend.tmpl`
+    /// for it.
+    ///
+    /// Working files (`.terraform/`, the dependency lock file and local state) are
+    /// not copied: each workspace initializes from scratch, with the provider as
+    /// `make install` last installed it. A root must be self-contained, since
+    /// nothing outside it is copied.
+    ///
+    /// # Panics
+    ///
+    /// When the root or its backend template is missing, or `make install` has not
+    /// written the CLI configuration.
+    pub fn copy_root(emulator: &'e Emulator, root: &str) -> Workspace<'e> {
+        let repo = repo_root();
+        let cli_config = repo.join(".terraformrc.generated");
+        assert!(
+            cli_config.is_file(),
+            "no {}: run `make install` first, to build the provider and install it \
+             into the repository's filesystem mirror",
+            cli_config.display()
+        );
+        let source = repo.join(root);
+        assert!(source.is_dir(), "no root module at {}", source.display());
+        let template_path = source.join(BACKEND_TEMPLATE);
+        let template = fs::read_to_string(&template_path).unwrap_or_else(|error| {
+            panic!(
+                "read the emulator backend template {}: {error}",
+                template_path.display()
+            )
+        });
+
+        let dir = tempfile::Builder::new()
+            .prefix("atlas-workspace-")
+            .tempdir()
+            .expect("create a temporary directory for the workspace");
+        copy_tree(&source, dir.path())
+            .unwrap_or_else(|error| panic!("copy {} into a workspace: {error}", source.display()));
+
+        emulator.create_bucket(STATE_BUCKET);
+        let backend = template
+            .replace("@BUCKET@", STATE_BUCKET)
+            .replace("@ENDPOINT@", &emulator.endpoint());
+        fs::write(dir.path().join(BACKEND_FILE), backend).expect("write the backend settings");
+
+        Workspace {
+            emulator,
+            dir,
+            cli_config,
+        }
+    }
+
+    /// The workspace directory, where Terraform runs.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file into the workspace, such as a `terraform.tfvars` that changes
+    /// an input between two applies.
+    pub fn write_file(&self, name: &str, contents: &str) {
+        let path = self.dir.path().join(name);
+        fs::write(&path, contents)
+            .unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
+    }
+
+    /// Runs `terraform ARGS...` in the workspace and returns what it printed.
+    ///
+    /// # Panics
+    ///
+    /// When the command fails, with the command, its exit status, stdout and stderr.
+    pub fn tf(&self, args: &[&str]) -> TfOutput {
+        let (command, output) = self.run(args);
+        assert!(output.status.success(), "{}", describe(&command, &output));
+        TfOutput {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `terraform ARGS...` in the workspace whatever its exit status, for a
+    /// test that expects a failure.
+    pub fn try_tf(&self, args: &[&str]) -> Output {
+        self.run(args).1
+    }
+
+    /// `terraform init` with the emulator backend settings.
+    pub fn init(&self) -> TfOutput {
+        let backend_config = format!("-backend-config={BACKEND_FILE}");
+        self.tf(&["init", "-input=false", "-no-color", &backend_config])
+    }
+
+    /// `terraform apply -auto-approve`.
+    pub fn apply(&self) -> TfOutput {
+        self.tf(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform plan -detailed-exitcode`: whether anything would change.
+    ///
+    /// # Panics
+    ///
+    /// When the plan fails (exit code 1).
+    pub fn plan_detailed_exitcode(&self) -> PlanOutcome {
+        let (command, output) =
+            self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        match output.status.code() {
+            Some(0) => PlanOutcome::NoChanges,
+            Some(2) => PlanOutcome::Changes(String::from_utf8_lossy(&output.stdout).into_owned()),
+            _ => panic!("{}", describe(&command, &output)),
+        }
+    }
+
+    /// `terraform destroy -auto-approve`.
+    pub fn destroy(&self) -> TfOutput {
+        self.tf(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// Every root output, as `terraform output -json` prints them: a map from name
+    /// to `{"value", "type", "sensitive"}`.
+    pub fn output_json(&self) -> Value {
+        let output = self.tf(&["output", "-json", "-no-color"]);
+        serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
+            panic!("terraform output -json printed something that is not JSON: {error}")
+        })
+    }
+
+    /// The value of one root output.
+    ///
+    /// # Panics
+    ///
+    /// When the root has no such output.
+    pub fn output(&self, name: &str) -> Value {
+        let outputs = self.output_json();
+        outputs
+            .get(name)
+            .and_then(|output| output.get("value"))
+            .cloned()
+            .unwrap_or_else(|| panic!("the root has no output {name:?}; outputs: {outputs}"))
+    }
+
+    fn run(&self, args: &[&str]) -> (Command, Output) {
+        let mut command = Command::new("terraform");
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .envs(self.emulator.env());
+        // Settings of the person running the tests that would change what runs:
+        // extra CLI arguments, another workspace or data directory, a plugin cache
+        // that may hold an older build, or AWS credentials and config of their own.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("TF_CLI_ARGS") {
+                command.env_remove(&*name);
+            }
+        }
+        for name in [
+            "TF_WORKSPACE",
+            "TF_DATA_DIR",
+            "TF_PLUGIN_CACHE_DIR",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+        ] {
+            command.env_remove(name);
+        }
+        let no_file = self.dir.path().join(".no-aws-config");
+        command
+            .env("AWS_CONFIG_FILE", &no_file)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &no_file);
+
+        let started = Instant::now();
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => panic!(
+                "terraform is not on PATH: these tests run the real Terraform CLI \
+                 (1.11 or later); install it and run them again"
+            ),
+            Err(error) => panic!("run terraform {}: {error}", args.join(" ")),
+        };
+        // Shown by cargo test for a failing test, or always with --nocapture.
+        eprintln!(
+            "$ terraform {} ({}, {:.1}s)",
+            args.join(" "),
+            output.status,
+            started.elapsed().as_secs_f64()
+        );
+        (command, output)
+    }
+}
+
+/// Copies a root module's files, leaving out Terraform's working files.
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_working_file(&name) {
+            continue;
+        }
+        let source = entry.path();
+        let target = to.join(&name);
+        // Follows symbolic links, so a linked file or folder is copied as content.
+        if source.is_dir() {
+            fs::create_dir_all(&target)?;
+            copy_tree(&source, &target)?;
+        } else {
+            fs::copy(&source, &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn is_working_file(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name == ".terraform"
+        || name == ".terraform.lock.hcl"
+        || name.ends_with(".tfstate")
+        || name.ends_with(".tfstate.backup")
+        || name.ends_with(".tfbackend")
+}
+
+fn describe(command: &Command, output: &Output) -> String {
+    let program = command.get_program().to_string_lossy();
+    let args: Vec<_> = command.get_args().map(OsStr::to_string_lossy).collect();
+    format!(
+        "`{program} {}` in {} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        args.join(" "),
+        command
+            .get_current_dir()
+            .map_or_else(|| ".".into(), Path::to_string_lossy),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn read_or_note(path: &Path) -> String {
+    fs::read_to_string(path)
+        .unwrap_or_else(|error| format!("(could not read {}: {error})", path.display()))
+}
