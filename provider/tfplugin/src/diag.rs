@@ -134,7 +134,6 @@ impl Diagnostic {
             summary: self.summary,
             detail: self.detail,
             attribute: self.path.map(path_to_proto),
-            ..Default::default()
         }
     }
 }

@@ -29,6 +29,8 @@ use crate::aws::{
     ec2_tag, retry_when, retry_while, tag_spec, wait_nat_gateways, AwsClients, AwsError, NatTarget,
     TagDiff,
 };
+// `read_in_order` is for the refresh, which knows the recorded zone order.
+#[allow(unused_imports)]
 pub(crate) use read::{read, read_in_order};
 
 /// The name of the inline policy on the flow log role.
@@ -38,8 +40,8 @@ const FLOW_LOG_POLICY: &str = "vpc-flow-logs-delivery";
 #[derive(Debug)]
 pub(crate) struct CreateFailure {
     /// Everything that exists so far, so that Terraform can record it and a later destroy
-    /// removes it.
-    pub(crate) partial: NetworkState,
+    /// removes it. (Boxed: the state is large, and errors travel by value.)
+    pub(crate) partial: Box<NetworkState>,
     /// What went wrong.
     pub(crate) error: AwsError,
 }
@@ -164,7 +166,7 @@ impl<'a> Run<'a> {
         match result {
             Ok(()) => Ok(state),
             Err(error) => Err(CreateFailure {
-                partial: state,
+                partial: Box::new(state),
                 error,
             }),
         }

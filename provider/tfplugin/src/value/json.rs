@@ -4,23 +4,27 @@
 //! missing object attributes are null, and primitives convert as Terraform converts them
 //! (a number or bool read where a string is expected becomes its text, and so on).
 //!
-//! `serde_json` is built without `arbitrary_precision` here, so a JSON number it has
-//! already parsed holds at most an `f64`: an integer beyond 64 bits in stored state reads
-//! back rounded. Numbers written as JSON strings keep every digit, which is how
-//! [`Value::to_json`] writes any number a JSON number would round.
+//! `serde_json` is built without `arbitrary_precision` or `float_roundtrip` here, so a
+//! JSON number it has parsed holds at most an `f64`, and not always the nearest one: an
+//! integer beyond 64 bits in stored state reads back rounded, and a long decimal may come
+//! back one unit off in its last digit. Numbers written as JSON strings keep every digit,
+//! which is how [`Value::to_json`] writes any number a JSON number would change.
 
 use serde_json::Value as Json;
 
 use super::number::WireNumber;
 use super::{
-    dedup_set, distinct, type_required, Number, PathStep, Type, Value, ValueError,
-    MAX_VALUE_DEPTH,
+    dedup_set, distinct, type_required, Number, PathStep, Type, Value, ValueError, MAX_VALUE_DEPTH,
 };
 
 impl Value {
     /// Reads a value of type `ty` from its JSON form.
     pub fn from_json(json: &Json, ty: &Type) -> Result<Value, ValueError> {
-        JsonReader { path: Vec::new(), depth: 0 }.value(json, ty)
+        JsonReader {
+            path: Vec::new(),
+            depth: 0,
+        }
+        .value(json, ty)
     }
 
     /// The JSON form of this value as type `ty`; fails for unknown values, which JSON
@@ -261,12 +265,13 @@ impl JsonWriter {
                 return Ok(Json::Number(json));
             }
         }
+        // Otherwise a JSON number only if serde_json writes a float whose text is this
+        // very decimal; parsing with std rather than serde_json keeps the check exact.
         let text = number.to_string();
-        let exact = text
-            .parse::<serde_json::Number>()
-            .ok()
-            .filter(|json| json.to_string().parse::<Number>().ok().as_ref() == Some(number));
-        Ok(match exact {
+        let exact = text.parse::<f64>().ok().filter(|f| {
+            f.is_finite() && format!("{f}").parse::<Number>().ok().as_ref() == Some(number)
+        });
+        Ok(match exact.and_then(serde_json::Number::from_f64) {
             Some(json) => Json::Number(json),
             None => Json::String(text),
         })
@@ -307,11 +312,20 @@ mod tests {
         });
         let value = Value::from_json(&json, &ty).unwrap();
         assert_eq!(value.get("port").and_then(Value::as_i64), Some(443));
-        assert_eq!(value.get("cidrs").and_then(Value::as_list).map(<[Value]>::len), Some(1));
+        assert_eq!(
+            value
+                .get("cidrs")
+                .and_then(Value::as_list)
+                .map(<[Value]>::len),
+            Some(1)
+        );
         assert!(value.get("unset").unwrap().is_null());
         let extra = Value::Tuple(vec![Value::string("a"), Value::number(1)]);
         let extra_ty = Type::tuple([Type::String, Type::Number]);
-        assert_eq!(value.get("extra"), Some(&Value::Dynamic(extra_ty, Box::new(extra))));
+        assert_eq!(
+            value.get("extra"),
+            Some(&Value::Dynamic(extra_ty, Box::new(extra)))
+        );
 
         let written = value.to_json(&ty).unwrap();
         let mut expected = json;
@@ -323,21 +337,45 @@ mod tests {
 
     #[test]
     fn numbers_keep_every_digit() {
-        for text in ["123456789012345678901234567890", "0.1", "-1e-30", "18446744073709551615"] {
+        for text in [
+            "123456789012345678901234567890",
+            "0.1",
+            "-1e-30",
+            "18446744073709551615",
+        ] {
             let value = Value::Number(n(text));
             let json = value.to_json(&Type::Number).unwrap();
-            assert_eq!(Value::from_json(&json, &Type::Number).unwrap(), value, "{json}");
+            assert_eq!(
+                Value::from_json(&json, &Type::Number).unwrap(),
+                value,
+                "{json}"
+            );
         }
         let big = Value::Number(n("123456789012345678901234567890"));
-        assert_eq!(big.to_json(&Type::Number).unwrap(), json!("123456789012345678901234567890"));
-        assert_eq!(Value::Number(n("0.1")).to_json(&Type::Number).unwrap(), json!(0.1));
+        assert_eq!(
+            big.to_json(&Type::Number).unwrap(),
+            json!("123456789012345678901234567890")
+        );
+        assert_eq!(
+            Value::Number(n("0.1")).to_json(&Type::Number).unwrap(),
+            json!(0.1)
+        );
     }
 
     #[test]
     fn primitives_convert_as_terraform_does() {
-        assert_eq!(Value::from_json(&json!("12"), &Type::Number).unwrap(), Value::number(12));
-        assert_eq!(Value::from_json(&json!(12), &Type::String).unwrap(), Value::string("12"));
-        assert_eq!(Value::from_json(&json!("true"), &Type::Bool).unwrap(), Value::Bool(true));
+        assert_eq!(
+            Value::from_json(&json!("12"), &Type::Number).unwrap(),
+            Value::number(12)
+        );
+        assert_eq!(
+            Value::from_json(&json!(12), &Type::String).unwrap(),
+            Value::string("12")
+        );
+        assert_eq!(
+            Value::from_json(&json!("true"), &Type::Bool).unwrap(),
+            Value::Bool(true)
+        );
         assert!(Value::from_json(&json!("yes"), &Type::Bool).is_err());
     }
 
@@ -351,7 +389,10 @@ mod tests {
         let err = Value::from_json(&json!({"type": "string"}), &Type::Dynamic).unwrap_err();
         assert!(err.to_string().contains("both type and value"));
         let unknown = Value::object([("tags", Value::unknown())]);
-        assert_eq!(unknown.to_json(&ty).unwrap_err().to_string(), "tags: value is not known");
+        assert_eq!(
+            unknown.to_json(&ty).unwrap_err().to_string(),
+            "tags: value is not known"
+        );
     }
 
     proptest! {

@@ -54,7 +54,10 @@ pub struct Refinements {
 impl Refinements {
     /// Only that the value will not be null.
     pub fn not_null() -> Refinements {
-        Refinements { not_null: true, ..Refinements::default() }
+        Refinements {
+            not_null: true,
+            ..Refinements::default()
+        }
     }
 
     /// Whether nothing is known about the value.
@@ -123,7 +126,12 @@ impl Value {
 
     /// An object value from `(attribute, value)` pairs.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Object(attributes.into_iter().map(|(name, v)| (name.into(), v)).collect())
+        Value::Object(
+            attributes
+                .into_iter()
+                .map(|(name, v)| (name.into(), v))
+                .collect(),
+        )
     }
 
     /// The value inside any [`Value::Dynamic`] wrappers.
@@ -284,7 +292,7 @@ fn distinct(items: &[Value]) -> Vec<&Value> {
     let mut kept: Vec<&Value> = Vec::with_capacity(items.len());
     for item in items {
         let known = item.is_wholly_known();
-        if !(known && kept.iter().any(|k| *k == item)) {
+        if !(known && kept.contains(&item)) {
             kept.push(item);
         }
     }
@@ -295,7 +303,7 @@ fn distinct(items: &[Value]) -> Vec<&Value> {
 fn dedup_set(items: Vec<Value>) -> Vec<Value> {
     let mut kept: Vec<Value> = Vec::with_capacity(items.len());
     for item in items {
-        if !(item.is_wholly_known() && kept.iter().any(|k| *k == item)) {
+        if !(item.is_wholly_known() && kept.contains(&item)) {
             kept.push(item);
         }
     }
@@ -310,7 +318,10 @@ fn set_eq(a: &[Value], b: &[Value]) -> bool {
     // Element equality is an equivalence, so matching greedily finds a pairing if any.
     let mut used = vec![false; b.len()];
     a.iter().all(|x| {
-        let found = b.iter().zip(used.iter()).position(|(y, used)| !used && x == y);
+        let found = b
+            .iter()
+            .zip(used.iter())
+            .position(|(y, used)| !used && x == y);
         match found {
             Some(i) => {
                 used[i] = true;
@@ -414,7 +425,10 @@ pub type EncodeError = ValueError;
 
 impl ValueError {
     pub(crate) fn new(path: &[PathStep], message: impl Into<String>) -> ValueError {
-        ValueError { path: AttributePath(path.to_vec()), message: message.into() }
+        ValueError {
+            path: AttributePath(path.to_vec()),
+            message: message.into(),
+        }
     }
 }
 
@@ -522,7 +536,12 @@ pub(crate) mod strategies {
                     .boxed()
             }
             Type::Dynamic => Just(Refinements::default()).boxed(),
-            _ => not_null.prop_map(|not_null| Refinements { not_null, ..Default::default() }).boxed(),
+            _ => not_null
+                .prop_map(|not_null| Refinements {
+                    not_null,
+                    ..Default::default()
+                })
+                .boxed(),
         }
     }
 
@@ -548,19 +567,20 @@ pub(crate) mod strategies {
             Type::String => "\\PC{0,12}".prop_map(Value::String).boxed(),
             Type::Dynamic => concrete_ty()
                 .prop_flat_map(move |ty| {
-                    value(&ty, unknowns)
-                        .prop_map(move |v| Value::Dynamic(ty.clone(), Box::new(v)))
+                    value(&ty, unknowns).prop_map(move |v| Value::Dynamic(ty.clone(), Box::new(v)))
                 })
                 .boxed(),
-            Type::List(element) => {
-                prop::collection::vec(value(element, unknowns), 0..4).prop_map(Value::List).boxed()
-            }
-            Type::Set(element) => {
-                prop::collection::vec(value(element, unknowns), 0..4).prop_map(Value::Set).boxed()
-            }
-            Type::Map(element) => prop::collection::btree_map(name(), value(element, unknowns), 0..4)
-                .prop_map(Value::Map)
+            Type::List(element) => prop::collection::vec(value(element, unknowns), 0..4)
+                .prop_map(Value::List)
                 .boxed(),
+            Type::Set(element) => prop::collection::vec(value(element, unknowns), 0..4)
+                .prop_map(Value::Set)
+                .boxed(),
+            Type::Map(element) => {
+                prop::collection::btree_map(name(), value(element, unknowns), 0..4)
+                    .prop_map(Value::Map)
+                    .boxed()
+            }
             Type::Object(attributes) => {
                 let values: Vec<_> = attributes
                     .iter()
@@ -569,7 +589,9 @@ pub(crate) mod strategies {
                         value(ty, unknowns).prop_map(move |v| (name.clone(), v))
                     })
                     .collect();
-                values.prop_map(|pairs| Value::Object(pairs.into_iter().collect())).boxed()
+                values
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect()))
+                    .boxed()
             }
             Type::Tuple(elements) => {
                 let values: Vec<_> = elements.iter().map(|ty| value(ty, unknowns)).collect();
@@ -593,15 +615,32 @@ mod tests {
 
     #[test]
     fn path_display() {
-        assert_eq!(AttributePath::new().attr("tags").key("a").to_string(), r#"tags["a"]"#);
-        assert_eq!(AttributePath::new().attr("subnets").index(1).attr("cidr").to_string(), "subnets[1].cidr");
-        assert_eq!(AttributePath::new().key("say \"hi\"").to_string(), r#"["say \"hi\""]"#);
+        assert_eq!(
+            AttributePath::new().attr("tags").key("a").to_string(),
+            r#"tags["a"]"#
+        );
+        assert_eq!(
+            AttributePath::new()
+                .attr("subnets")
+                .index(1)
+                .attr("cidr")
+                .to_string(),
+            "subnets[1].cidr"
+        );
+        assert_eq!(
+            AttributePath::new().key("say \"hi\"").to_string(),
+            r#"["say \"hi\""]"#
+        );
         assert_eq!(AttributePath::new().to_string(), "");
     }
 
     #[test]
     fn sets_compare_without_order_and_repeats() {
-        let a = Value::Set(vec![Value::string("x"), Value::string("y"), Value::string("x")]);
+        let a = Value::Set(vec![
+            Value::string("x"),
+            Value::string("y"),
+            Value::string("x"),
+        ]);
         let b = Value::Set(vec![Value::string("y"), Value::string("x")]);
         assert_eq!(a, b);
         assert_ne!(a, Value::Set(vec![Value::string("x")]));
@@ -621,7 +660,10 @@ mod tests {
         let value = Value::object([
             ("name", Value::string("web")),
             ("count", Value::number(3)),
-            ("extra", Value::Dynamic(Type::String, Box::new(Value::string("x")))),
+            (
+                "extra",
+                Value::Dynamic(Type::String, Box::new(Value::string("x"))),
+            ),
             ("subnets", Value::strings(["a", "b"])),
             ("pending", Value::unknown()),
         ]);

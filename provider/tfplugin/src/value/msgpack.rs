@@ -40,11 +40,18 @@ impl Value {
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
-        let mut reader = Reader { bytes, pos: 0, path: Vec::new(), depth: 0 };
+        let mut reader = Reader {
+            bytes,
+            pos: 0,
+            path: Vec::new(),
+            depth: 0,
+        };
         let value = reader.value(ty)?;
         let trailing = bytes.len() - reader.pos;
         if trailing > 0 {
-            return Err(reader.error(format!("malformed msgpack: {trailing} bytes after the value")));
+            return Err(reader.error(format!(
+                "malformed msgpack: {trailing} bytes after the value"
+            )));
         }
         Ok(value)
     }
@@ -53,7 +60,10 @@ impl Value {
     ///
     /// Fails, naming the attribute, when the value does not conform to the type.
     pub fn encode_msgpack(&self, ty: &Type) -> Result<Vec<u8>, ValueError> {
-        let mut writer = Writer { buf: ByteBuf::new(), path: Vec::new() };
+        let mut writer = Writer {
+            buf: ByteBuf::new(),
+            path: Vec::new(),
+        };
         writer.value(self, ty)?;
         Ok(writer.buf.into_vec())
     }
@@ -93,7 +103,10 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
-        let bytes = self.pos.checked_add(len).and_then(|end| self.bytes.get(self.pos..end));
+        let bytes = self
+            .pos
+            .checked_add(len)
+            .and_then(|end| self.bytes.get(self.pos..end));
         let bytes = bytes.ok_or_else(|| self.truncated())?;
         self.pos += len;
         Ok(bytes)
@@ -211,7 +224,9 @@ impl<'a> Reader<'a> {
     /// A capacity for `len` elements that a lying length cannot inflate: every element
     /// takes at least one byte.
     fn capacity(&self, len: u32) -> usize {
-        usize::try_from(len).unwrap_or(usize::MAX).min(self.bytes.len() - self.pos)
+        usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len() - self.pos)
     }
 
     fn enter(&mut self) -> Result<(), ValueError> {
@@ -230,96 +245,92 @@ impl<'a> Reader<'a> {
     }
 
     fn value_inner(&mut self, ty: &Type) -> Result<Value, ValueError> {
+        // Each shape has its own function so that the frame on the recursive path stays
+        // small: the depth limit must fit in a thread's default stack in debug builds.
         let head = self.head()?;
-        match head {
-            Head::Ext(code, payload) => return self.unknown(code, payload, ty),
-            Head::Nil => return Ok(Value::Null),
-            _ => {}
+        match (ty, head) {
+            (_, Head::Ext(code, payload)) => self.unknown(code, payload, ty),
+            (_, Head::Nil) => Ok(Value::Null),
+            (Type::Dynamic, head) => self.dynamic(head),
+            (Type::Bool, Head::Bool(b)) => Ok(Value::Bool(b)),
+            (Type::Number, head) => self.number(head).map(Value::Number),
+            (Type::String, Head::Str(bytes) | Head::Bin(bytes)) => {
+                self.string(bytes).map(Value::String)
+            }
+            (Type::List(element), Head::Array(len)) => self.sequence(element, len).map(Value::List),
+            (Type::Set(element), Head::Array(len)) => self
+                .sequence(element, len)
+                .map(|items| Value::Set(dedup_set(items))),
+            (Type::Tuple(elements), Head::Array(len)) => self.tuple(elements, len),
+            (Type::Map(element), Head::Map(len)) => self.map(element, len),
+            (Type::Object(attributes), Head::Map(len)) => self.object(attributes, len),
+            _ => Err(self.error(type_required(ty))),
         }
-        match ty {
-            Type::Dynamic => self.dynamic(head),
-            Type::Bool => match head {
-                Head::Bool(b) => Ok(Value::Bool(b)),
-                _ => Err(self.error(type_required(ty))),
-            },
-            Type::Number => self.number(head).map(Value::Number),
-            Type::String => match head {
-                Head::Str(bytes) | Head::Bin(bytes) => self.string(bytes).map(Value::String),
-                _ => Err(self.error(type_required(ty))),
-            },
-            Type::List(element) | Type::Set(element) => {
-                let Head::Array(len) = head else {
-                    return Err(self.error(type_required(ty)));
-                };
-                let mut items = Vec::with_capacity(self.capacity(len));
-                for index in 0..len {
-                    self.path.push(PathStep::Index(u64::from(index)));
-                    items.push(self.value(element)?);
-                    self.path.pop();
-                }
-                Ok(match ty {
-                    Type::Set(_) => Value::Set(dedup_set(items)),
-                    _ => Value::List(items),
-                })
-            }
-            Type::Tuple(elements) => {
-                let Head::Array(len) = head else {
-                    return Err(self.error(type_required(ty)));
-                };
-                if usize::try_from(len).ok() != Some(elements.len()) {
-                    let expected = elements.len();
-                    return Err(self.error(format!("a tuple of length {expected} is required")));
-                }
-                let mut items = Vec::with_capacity(elements.len());
-                for (index, element) in (0u64..).zip(elements) {
-                    self.path.push(PathStep::Index(index));
-                    items.push(self.value(element)?);
-                    self.path.pop();
-                }
-                Ok(Value::Tuple(items))
-            }
-            Type::Map(element) => {
-                let Head::Map(len) = head else {
-                    return Err(self.error(type_required(ty)));
-                };
-                let mut entries = BTreeMap::new();
-                for _ in 0..len {
-                    let key = self.key("map keys must be strings")?;
-                    self.path.push(PathStep::Key(key));
-                    let value = self.value(element)?;
-                    if let Some(PathStep::Key(key)) = self.path.pop() {
-                        entries.insert(key, value);
-                    }
-                }
-                Ok(Value::Map(entries))
-            }
-            Type::Object(attributes) => {
-                let Head::Map(len) = head else {
-                    return Err(self.error(type_required(ty)));
-                };
-                if usize::try_from(len).ok() != Some(attributes.len()) {
-                    let expected = attributes.len();
-                    return Err(self.error(format!(
-                        "an object with {expected} attributes is required ({len} given)"
-                    )));
-                }
-                let mut values = BTreeMap::new();
-                for _ in 0..len {
-                    let name = self.key("object attribute names must be strings")?;
-                    self.path.push(PathStep::Attr(name.clone()));
-                    let Some(attribute_ty) = attributes.get(&name) else {
-                        return Err(self.error("unsupported attribute"));
-                    };
-                    if values.contains_key(&name) {
-                        return Err(self.error("duplicate attribute"));
-                    }
-                    let value = self.value(attribute_ty)?;
-                    values.insert(name, value);
-                    self.path.pop();
-                }
-                Ok(Value::Object(values))
+    }
+
+    fn sequence(&mut self, element: &Type, len: u32) -> Result<Vec<Value>, ValueError> {
+        let mut items = Vec::with_capacity(self.capacity(len));
+        for index in 0..len {
+            self.path.push(PathStep::Index(u64::from(index)));
+            items.push(self.value(element)?);
+            self.path.pop();
+        }
+        Ok(items)
+    }
+
+    fn tuple(&mut self, elements: &[Type], len: u32) -> Result<Value, ValueError> {
+        if usize::try_from(len).ok() != Some(elements.len()) {
+            let expected = elements.len();
+            return Err(self.error(format!("a tuple of length {expected} is required")));
+        }
+        let mut items = Vec::with_capacity(elements.len());
+        for (index, element) in (0u64..).zip(elements) {
+            self.path.push(PathStep::Index(index));
+            items.push(self.value(element)?);
+            self.path.pop();
+        }
+        Ok(Value::Tuple(items))
+    }
+
+    fn map(&mut self, element: &Type, len: u32) -> Result<Value, ValueError> {
+        let mut entries = BTreeMap::new();
+        for _ in 0..len {
+            let key = self.key("map keys must be strings")?;
+            self.path.push(PathStep::Key(key));
+            let value = self.value(element)?;
+            if let Some(PathStep::Key(key)) = self.path.pop() {
+                entries.insert(key, value);
             }
         }
+        Ok(Value::Map(entries))
+    }
+
+    fn object(
+        &mut self,
+        attributes: &BTreeMap<String, Type>,
+        len: u32,
+    ) -> Result<Value, ValueError> {
+        if usize::try_from(len).ok() != Some(attributes.len()) {
+            let expected = attributes.len();
+            return Err(self.error(format!(
+                "an object with {expected} attributes is required ({len} given)"
+            )));
+        }
+        let mut values = BTreeMap::new();
+        for _ in 0..len {
+            let name = self.key("object attribute names must be strings")?;
+            self.path.push(PathStep::Attr(name.clone()));
+            let Some(attribute_ty) = attributes.get(&name) else {
+                return Err(self.error("unsupported attribute"));
+            };
+            if values.contains_key(&name) {
+                return Err(self.error("duplicate attribute"));
+            }
+            let value = self.value(attribute_ty)?;
+            values.insert(name, value);
+            self.path.pop();
+        }
+        Ok(Value::Object(values))
     }
 
     fn key(&mut self, message: &str) -> Result<String, ValueError> {
@@ -338,9 +349,9 @@ impl<'a> Reader<'a> {
             Head::Int(n) => Some(Number::from_i64(n)),
             Head::BigUint(n) => Some(Number::from_u64(n)),
             Head::Float(f) => Number::from_f64(f),
-            Head::Str(bytes) | Head::Bin(bytes) => {
-                std::str::from_utf8(bytes).ok().and_then(|text| text.parse().ok())
-            }
+            Head::Str(bytes) | Head::Bin(bytes) => std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| text.parse().ok()),
             _ => None,
         };
         number.ok_or_else(|| self.error(type_required(&Type::Number)))
@@ -372,8 +383,12 @@ impl<'a> Reader<'a> {
         if payload.len() > MAX_REFINEMENTS_LEN {
             return Err(self.error("oversize unknown value refinement"));
         }
-        let mut reader =
-            Reader { bytes: payload, pos: 0, path: self.path.clone(), depth: self.depth };
+        let mut reader = Reader {
+            bytes: payload,
+            pos: 0,
+            path: self.path.clone(),
+            depth: self.depth,
+        };
         reader.refinements(ty)
     }
 
@@ -433,7 +448,10 @@ impl<'a> Reader<'a> {
                         _ => None,
                     };
                     let Some(length) = length else {
-                        return Err(malformed(self, "length bound is not a non-negative integer"));
+                        return Err(malformed(
+                            self,
+                            "length bound is not a non-negative integer",
+                        ));
                     };
                     if key == KEY_LENGTH_MIN {
                         refinements.length_min = Some(length).filter(|&n| n > 0);
@@ -601,7 +619,10 @@ impl Writer {
     }
 
     fn unknown(&mut self, refinements: &Refinements, ty: &Type) -> Result<(), ValueError> {
-        let mut payload = Writer { buf: ByteBuf::new(), path: self.path.clone() };
+        let mut payload = Writer {
+            buf: ByteBuf::new(),
+            path: self.path.clone(),
+        };
         let mut count = 0u32;
         let mut entry = |payload: &mut Writer, key: i64| {
             count += 1;
@@ -612,7 +633,11 @@ impl Writer {
             entry(&mut payload, KEY_NULLNESS);
             let Ok(()) = encode::write_bool(&mut payload.buf, false);
         }
-        if let Some(prefix) = refinements.string_prefix.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(prefix) = refinements
+            .string_prefix
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
             if *ty != Type::String {
                 return Err(self.error("a string prefix refinement needs a string type"));
             }
@@ -624,7 +649,9 @@ impl Writer {
             (KEY_NUMBER_UPPER, &refinements.number_upper, false),
         ];
         for (key, bound, lower) in bounds {
-            let Some((number, inclusive)) = bound else { continue };
+            let Some((number, inclusive)) = bound else {
+                continue;
+            };
             if *ty != Type::Number {
                 return Err(self.error("a number bound refinement needs a number type"));
             }
@@ -662,7 +689,11 @@ impl Writer {
         written(encode::write_map_len(&mut map, count));
         let payload = payload.buf.into_vec();
         let len = self.len(map.as_slice().len() + payload.len())?;
-        written(encode::write_ext_meta(&mut self.buf, len, REFINED_UNKNOWN_EXT));
+        written(encode::write_ext_meta(
+            &mut self.buf,
+            len,
+            REFINED_UNKNOWN_EXT,
+        ));
         self.buf.as_mut_vec().extend_from_slice(map.as_slice());
         self.buf.as_mut_vec().extend_from_slice(&payload);
         Ok(())
@@ -722,7 +753,11 @@ mod tests {
 
     #[test]
     fn any_extension_is_unknown() {
-        for bytes in [&[0xd5, 0x05, 1, 2][..], &[0xc7, 0x00, 0x03], &[0xd6, 0x7f, 1, 2, 3, 4]] {
+        for bytes in [
+            &[0xd5, 0x05, 1, 2][..],
+            &[0xc7, 0x00, 0x03],
+            &[0xd6, 0x7f, 1, 2, 3, 4],
+        ] {
             assert_eq!(decode(bytes, &Type::Number), Value::unknown());
             assert_eq!(decode(bytes, &Type::Dynamic), Value::unknown());
         }
@@ -730,7 +765,9 @@ mod tests {
 
     #[test]
     fn refined_unknown_string_with_prefix() {
-        let bytes = [0xc7, 0x09, 0x0c, 0x82, 0x01, 0xc2, 0x02, 0xa4, b'p', b'f', b'x', b'-'];
+        let bytes = [
+            0xc7, 0x09, 0x0c, 0x82, 0x01, 0xc2, 0x02, 0xa4, b'p', b'f', b'x', b'-',
+        ];
         let value = Value::Unknown(Refinements {
             not_null: true,
             string_prefix: Some("pfx-".to_owned()),
@@ -744,8 +781,14 @@ mod tests {
     fn refined_unknown_not_null_uses_fixext() {
         // A three-byte payload is not a fixext size, a four-byte one is.
         let value = Value::Unknown(Refinements::not_null());
-        assert_eq!(encode(&value, &Type::Bool), [0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2]);
-        let value = Value::Unknown(Refinements { length_min: Some(200), ..Default::default() });
+        assert_eq!(
+            encode(&value, &Type::Bool),
+            [0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2]
+        );
+        let value = Value::Unknown(Refinements {
+            length_min: Some(200),
+            ..Default::default()
+        });
         let bytes = encode(&value, &Type::list(Type::String));
         assert_eq!(bytes, [0xd6, 0x0c, 0x81, 0x05, 0xcc, 200]);
         assert_eq!(decode(&bytes, &Type::list(Type::String)), value);
@@ -761,7 +804,10 @@ mod tests {
         let bytes = encode(&value, &Type::Number);
         assert_eq!(
             bytes,
-            [0xc7, 0x0c, 0x0c, 0x82, 0x03, 0x92, 0x00, 0xc3, 0x04, 0x92, 0xa3, b'0', b'.', b'1', 0xc2]
+            [
+                0xc7, 0x0c, 0x0c, 0x82, 0x03, 0x92, 0x00, 0xc3, 0x04, 0x92, 0xa3, b'0', b'.', b'1',
+                0xc2
+            ]
         );
         assert_eq!(decode(&bytes, &Type::Number), value);
 
@@ -780,8 +826,20 @@ mod tests {
         // An empty prefix, a zero minimum length and infinite bounds refine nothing, and an
         // empty refinement map is never sent.
         let cases = [
-            (Type::String, Refinements { string_prefix: Some(String::new()), ..Default::default() }),
-            (Type::list(Type::Bool), Refinements { length_min: Some(0), ..Default::default() }),
+            (
+                Type::String,
+                Refinements {
+                    string_prefix: Some(String::new()),
+                    ..Default::default()
+                },
+            ),
+            (
+                Type::list(Type::Bool),
+                Refinements {
+                    length_min: Some(0),
+                    ..Default::default()
+                },
+            ),
             (
                 Type::Number,
                 Refinements {
@@ -801,10 +859,18 @@ mod tests {
     #[test]
     fn refinement_payloads() {
         // Unknown keys are skipped, including nested ones.
-        let bytes = [0xc7, 0x09, 0x0c, 0x82, 0x09, 0x92, 0x01, 0x81, 0x01, 0x02, 0x01, 0xc2];
-        assert_eq!(decode(&bytes, &Type::Bool), Value::Unknown(Refinements::not_null()));
+        let bytes = [
+            0xc7, 0x09, 0x0c, 0x82, 0x09, 0x92, 0x01, 0x81, 0x01, 0x02, 0x01, 0xc2,
+        ];
+        assert_eq!(
+            decode(&bytes, &Type::Bool),
+            Value::Unknown(Refinements::not_null())
+        );
         // Definitely null is just null.
-        assert_eq!(decode(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::Bool), Value::Null);
+        assert_eq!(
+            decode(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3], &Type::Bool),
+            Value::Null
+        );
         // Refinements that cannot apply to the type are refused, as go-cty does.
         let prefix_on_number = [0xc7, 0x04, 0x0c, 0x81, 0x02, 0xa1, b'x'];
         assert!(decode_err(&prefix_on_number, &Type::Number).contains("non-string type"));
@@ -823,7 +889,12 @@ mod tests {
             ..Refinements::default()
         });
         let decoded = decode(&encode(&value, &Type::String), &Type::String);
-        let sent = decoded.refinements().unwrap().string_prefix.clone().unwrap();
+        let sent = decoded
+            .refinements()
+            .unwrap()
+            .string_prefix
+            .clone()
+            .unwrap();
         assert_eq!(sent.len(), 254);
         assert!(prefix.starts_with(&sent));
     }
@@ -837,9 +908,15 @@ mod tests {
             (Number::from_i64(-200), &[0xd1, 0xff, 0x38]),
             (Number::from_i64(70_000), &[0xce, 0x00, 0x01, 0x11, 0x70]),
             (n("1.0"), &[0x01]),
-            (Number::from_f64(0.1).unwrap(), &[0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a]),
+            (
+                Number::from_f64(0.1).unwrap(),
+                &[0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a],
+            ),
             (n("0.5"), &[0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]),
-            (Number::from_f64(f64::INFINITY).unwrap(), &[0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0]),
+            (
+                Number::from_f64(f64::INFINITY).unwrap(),
+                &[0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0],
+            ),
         ];
         for (number, bytes) in cases {
             let value = Value::Number(number);
@@ -889,10 +966,15 @@ mod tests {
         ] {
             assert_eq!(decode(bytes, &Type::Number), one, "{bytes:x?}");
         }
-        let max = decode(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number);
+        let max = decode(
+            &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &Type::Number,
+        );
         assert_eq!(max, Value::Number(Number::from_u64(u64::MAX)));
-        assert!(decode_err(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], &Type::Number)
-            .contains("number is required"));
+        assert!(
+            decode_err(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1], &Type::Number)
+                .contains("number is required")
+        );
         assert!(decode_err(&[0xa2, b'x', b'1'], &Type::Number).contains("number is required"));
     }
 
@@ -900,7 +982,10 @@ mod tests {
     fn objects_need_exactly_their_attributes() {
         let ty = Type::object([("a", Type::String), ("b", Type::Number)]);
         let one = [0x81, 0xa1, b'a', 0xa1, b'x'];
-        assert_eq!(decode_err(&one, &ty), "an object with 2 attributes is required (1 given)");
+        assert_eq!(
+            decode_err(&one, &ty),
+            "an object with 2 attributes is required (1 given)"
+        );
         let extra = [0x82, 0xa1, b'a', 0xc0, 0xa1, b'c', 0xc0];
         assert_eq!(decode_err(&extra, &ty), "c: unsupported attribute");
         let twice = [0x82, 0xa1, b'a', 0xc0, 0xa1, b'a', 0xc0];
@@ -915,7 +1000,10 @@ mod tests {
         let err = missing.encode_msgpack(&ty).unwrap_err();
         assert_eq!(err.path, AttributePath::new().attr("b"));
         let extra = Value::object([("a", Value::Null), ("b", Value::Null), ("z", Value::Null)]);
-        assert_eq!(extra.encode_msgpack(&ty).unwrap_err().to_string(), "z: unsupported attribute");
+        assert_eq!(
+            extra.encode_msgpack(&ty).unwrap_err().to_string(),
+            "z: unsupported attribute"
+        );
     }
 
     #[test]
@@ -929,28 +1017,49 @@ mod tests {
             b't', b'_', b'c', b'i', b'd', b'r', b's', 0x90, 0xa4, b't', b'a', b'g', b's', 0x81,
             0xa1, b'a', 0x05,
         ];
-        assert_eq!(decode_err(&bad_tag, &ty), r#"tags["a"]: string is required"#);
+        assert_eq!(
+            decode_err(&bad_tag, &ty),
+            r#"tags["a"]: string is required"#
+        );
 
         let value = Value::object([
             ("tags", Value::Map(BTreeMap::new())),
-            ("public_subnet_cidrs", Value::List(vec![Value::string("x"), Value::Bool(true)])),
+            (
+                "public_subnet_cidrs",
+                Value::List(vec![Value::string("x"), Value::Bool(true)]),
+            ),
         ]);
         let err = value.encode_msgpack(&ty).unwrap_err();
-        assert_eq!(err.to_string(), "public_subnet_cidrs[1]: string is required");
-        assert_eq!(err.path, AttributePath::new().attr("public_subnet_cidrs").index(1));
+        assert_eq!(
+            err.to_string(),
+            "public_subnet_cidrs[1]: string is required"
+        );
+        assert_eq!(
+            err.path,
+            AttributePath::new().attr("public_subnet_cidrs").index(1)
+        );
     }
 
     #[test]
     fn wrong_shapes_are_errors() {
         assert_eq!(decode_err(&[0x01], &Type::String), "string is required");
         assert_eq!(decode_err(&[0xa1, b'x'], &Type::Bool), "bool is required");
-        assert_eq!(decode_err(&[0x80], &Type::list(Type::String)), "a list is required");
-        assert_eq!(decode_err(&[0x90], &Type::map(Type::String)), "a map is required");
+        assert_eq!(
+            decode_err(&[0x80], &Type::list(Type::String)),
+            "a list is required"
+        );
+        assert_eq!(
+            decode_err(&[0x90], &Type::map(Type::String)),
+            "a map is required"
+        );
         assert_eq!(
             decode_err(&[0x91, 0x01], &Type::tuple([Type::Number, Type::Number])),
             "a tuple of length 2 is required"
         );
-        assert_eq!(decode_err(&[0x81, 0x01, 0x01], &Type::map(Type::Number)), "map keys must be strings");
+        assert_eq!(
+            decode_err(&[0x81, 0x01, 0x01], &Type::map(Type::Number)),
+            "map keys must be strings"
+        );
         assert!(decode_err(&[0xa2, 0xff, 0xfe], &Type::String).contains("UTF-8"));
     }
 
@@ -966,8 +1075,10 @@ mod tests {
         longer.push(0xc0);
         assert!(decode_err(&longer, &ty).contains("1 bytes after the value"));
         assert!(decode_err(&[0xc1], &Type::String).contains("reserved"));
-        assert!(decode_err(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::Bool))
-            .contains("unexpected end of input"));
+        assert!(
+            decode_err(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::Bool))
+                .contains("unexpected end of input")
+        );
     }
 
     #[test]
@@ -993,17 +1104,24 @@ mod tests {
         assert_eq!(decode(&bytes, &Type::Dynamic), value);
 
         // Terraform may send the type as a str rather than a bin.
-        let as_str = [0x92, 0xa8, b'"', b's', b't', b'r', b'i', b'n', b'g', b'"', 0xa1, b'x'];
+        let as_str = [
+            0x92, 0xa8, b'"', b's', b't', b'r', b'i', b'n', b'g', b'"', 0xa1, b'x',
+        ];
         assert_eq!(
             decode(&as_str, &Type::Dynamic),
             Value::Dynamic(Type::String, Box::new(Value::string("x")))
         );
         let typed_unknown = Value::Dynamic(Type::Bool, Box::new(Value::unknown()));
-        assert_eq!(decode(&encode(&typed_unknown, &Type::Dynamic), &Type::Dynamic), typed_unknown);
+        assert_eq!(
+            decode(&encode(&typed_unknown, &Type::Dynamic), &Type::Dynamic),
+            typed_unknown
+        );
 
         assert!(decode_err(&[0x91, 0xc0], &Type::Dynamic).contains("exactly two elements"));
-        assert!(decode_err(&[0x92, 0xa3, b'"', b'x', b'"', 0xc0], &Type::Dynamic)
-            .contains("invalid type"));
+        assert!(
+            decode_err(&[0x92, 0xa3, b'"', b'x', b'"', 0xc0], &Type::Dynamic)
+                .contains("invalid type")
+        );
         assert!(Value::string("x").encode_msgpack(&Type::Dynamic).is_err());
     }
 

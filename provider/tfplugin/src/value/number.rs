@@ -82,7 +82,11 @@ impl Number {
     pub fn from_u64(value: u64) -> Number {
         match i64::try_from(value) {
             Ok(value) => Number(Repr::Int(value)),
-            Err(_) => Number(Repr::Big(Decimal::new(false, value.to_string().as_bytes(), 0))),
+            Err(_) => Number(Repr::Big(Decimal::new(
+                false,
+                value.to_string().as_bytes(),
+                0,
+            ))),
         }
     }
 
@@ -94,7 +98,9 @@ impl Number {
             return None;
         }
         if value.is_infinite() {
-            return Some(Number(Repr::Infinity { negative: value < 0.0 }));
+            return Some(Number(Repr::Infinity {
+                negative: value < 0.0,
+            }));
         }
         if value.fract() != 0.0 {
             return Some(Number(Repr::Float(value)));
@@ -224,10 +230,14 @@ impl FromStr for Number {
         };
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if whole.is_empty() && fraction.is_empty() {
-            return Err(ParseNumberError { reason: "no digits" });
+            return Err(ParseNumberError {
+                reason: "no digits",
+            });
         }
         if !all_digits(whole) || !all_digits(fraction) {
-            return Err(ParseNumberError { reason: "unexpected character" });
+            return Err(ParseNumberError {
+                reason: "unexpected character",
+            });
         }
 
         let mut digits = Vec::with_capacity(whole.len() + fraction.len());
@@ -236,7 +246,9 @@ impl FromStr for Number {
         let fraction_len = i64::try_from(fraction.len()).unwrap_or(i64::MAX);
         let decimal = Decimal::new(negative, &digits, exponent.saturating_sub(fraction_len));
         if !decimal.digits.is_empty() && decimal.exponent.abs() > MAX_EXPONENT {
-            return Err(ParseNumberError { reason: "out of range" });
+            return Err(ParseNumberError {
+                reason: "out of range",
+            });
         }
         Ok(Number::from_decimal(decimal))
     }
@@ -245,12 +257,16 @@ impl FromStr for Number {
 fn parse_exponent(text: &str) -> Result<i64, ParseNumberError> {
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ParseNumberError { reason: "malformed exponent" });
+        return Err(ParseNumberError {
+            reason: "malformed exponent",
+        });
     }
     text.parse::<i64>()
         .ok()
         .filter(|exponent| exponent.abs() <= 10 * MAX_EXPONENT)
-        .ok_or(ParseNumberError { reason: "out of range" })
+        .ok_or(ParseNumberError {
+            reason: "out of range",
+        })
 }
 
 impl PartialEq for Number {
@@ -369,11 +385,21 @@ struct Decimal {
 impl Decimal {
     /// Normalises ASCII `digits` into canonical form.
     fn new(negative: bool, digits: &[u8], exponent: i64) -> Decimal {
-        let start = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+        let start = digits
+            .iter()
+            .position(|&d| d != b'0')
+            .unwrap_or(digits.len());
         let digits = &digits[start..];
-        let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |at| at + 1);
+        let end = digits
+            .iter()
+            .rposition(|&d| d != b'0')
+            .map_or(0, |at| at + 1);
         if end == 0 {
-            return Decimal { negative: false, digits: Vec::new(), exponent: 0 };
+            return Decimal {
+                negative: false,
+                digits: Vec::new(),
+                exponent: 0,
+            };
         }
         let trailing = i64::try_from(digits.len() - end).unwrap_or(i64::MAX);
         Decimal {
@@ -431,7 +457,9 @@ impl Decimal {
         }
         let sign = if self.negative { "-" } else { "" };
         let digits = String::from_utf8_lossy(&self.digits);
-        format!("{sign}{digits}e{}", self.exponent).parse().unwrap_or(0.0)
+        format!("{sign}{digits}e{}", self.exponent)
+            .parse()
+            .unwrap_or(0.0)
     }
 
     /// The `f64` equal to this value, if there is one.
@@ -498,7 +526,9 @@ impl Ord for Decimal {
         // Same sign: compare magnitudes by the position of the leading digit, then by the
         // digits themselves (neither has trailing zeros, so a longer run is larger).
         let lead = |d: &Decimal| d.digits.len() as i64 + d.exponent;
-        let magnitude = lead(self).cmp(&lead(other)).then_with(|| self.digits.cmp(&other.digits));
+        let magnitude = lead(self)
+            .cmp(&lead(other))
+            .then_with(|| self.digits.cmp(&other.digits));
         if self.negative {
             magnitude.reverse()
         } else {
@@ -597,9 +627,18 @@ mod tests {
     fn display_is_plain_decimal() {
         assert_eq!(n("1e3").to_string(), "1000");
         assert_eq!(n("-1.25e-3").to_string(), "-0.00125");
-        assert_eq!(n("123456789012345678901234567890").to_string(), "123456789012345678901234567890");
-        assert_eq!(Number::from_f64(1e21).unwrap().to_string(), "1000000000000000000000");
-        assert_eq!(Number::from_f64(f64::NEG_INFINITY).unwrap().to_string(), "-Inf");
+        assert_eq!(
+            n("123456789012345678901234567890").to_string(),
+            "123456789012345678901234567890"
+        );
+        assert_eq!(
+            Number::from_f64(1e21).unwrap().to_string(),
+            "1000000000000000000000"
+        );
+        assert_eq!(
+            Number::from_f64(f64::NEG_INFINITY).unwrap().to_string(),
+            "-Inf"
+        );
     }
 
     #[test]
@@ -616,13 +655,30 @@ mod tests {
         assert_eq!(n("42").wire(), WireNumber::Int(42));
         assert_eq!(n("0.5").wire(), WireNumber::Float(0.5));
         assert_eq!(n("0.1").wire(), WireNumber::Text("0.1".into()));
-        assert_eq!(n("18446744073709551616").wire(), WireNumber::Float(18446744073709551616.0));
-        assert_eq!(n("18446744073709551615").wire(), WireNumber::Text("18446744073709551615".into()));
+        assert_eq!(
+            n("18446744073709551616").wire(),
+            WireNumber::Float(18446744073709551616.0)
+        );
+        assert_eq!(
+            n("18446744073709551615").wire(),
+            WireNumber::Text("18446744073709551615".into())
+        );
     }
 
     #[test]
     fn rejects_malformed_text() {
-        for text in ["", "-", ".", "1e", "1e+", "abc", "1.2.3", "0x10", "NaN", "1e99999999"] {
+        for text in [
+            "",
+            "-",
+            ".",
+            "1e",
+            "1e+",
+            "abc",
+            "1.2.3",
+            "0x10",
+            "NaN",
+            "1e99999999",
+        ] {
             assert!(text.parse::<Number>().is_err(), "{text:?} parsed");
         }
     }

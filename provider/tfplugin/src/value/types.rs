@@ -41,7 +41,9 @@ pub struct TypeError {
 
 impl TypeError {
     fn new(message: impl Into<String>) -> TypeError {
-        TypeError { message: message.into() }
+        TypeError {
+            message: message.into(),
+        }
     }
 }
 
@@ -71,7 +73,12 @@ impl Type {
 
     /// `object({name = type, ...})`.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Type)>) -> Type {
-        Type::Object(attributes.into_iter().map(|(name, ty)| (name.into(), ty)).collect())
+        Type::Object(
+            attributes
+                .into_iter()
+                .map(|(name, ty)| (name.into(), ty))
+                .collect(),
+        )
     }
 
     /// `tuple([type, ...])`.
@@ -114,12 +121,16 @@ impl Type {
             Type::Object(attributes) => pair(
                 "object",
                 J::Object(
-                    attributes.iter().map(|(name, ty)| (name.clone(), ty.to_json_value())).collect(),
+                    attributes
+                        .iter()
+                        .map(|(name, ty)| (name.clone(), ty.to_json_value()))
+                        .collect(),
                 ),
             ),
-            Type::Tuple(elements) => {
-                pair("tuple", J::Array(elements.iter().map(Type::to_json_value).collect()))
-            }
+            Type::Tuple(elements) => pair(
+                "tuple",
+                J::Array(elements.iter().map(Type::to_json_value).collect()),
+            ),
         }
     }
 
@@ -240,13 +251,17 @@ fn type_from_json(json: &serde_json::Value, depth: usize) -> Result<Type, TypeEr
         _ => return Err(TypeError::new("a type must be a string or an array")),
     };
     let Some(J::String(kind)) = items.first() else {
-        return Err(TypeError::new("a complex type must start with its kind as a string"));
+        return Err(TypeError::new(
+            "a complex type must start with its kind as a string",
+        ));
     };
     // Objects may carry a third element listing optional attributes; that only matters
     // for type constraints, never for the type of a value.
     let arity_ok = items.len() == 2 || (kind == "object" && items.len() == 3);
     if !arity_ok {
-        return Err(TypeError::new(format!("a {kind} type needs exactly one argument")));
+        return Err(TypeError::new(format!(
+            "a {kind} type needs exactly one argument"
+        )));
     }
     let argument = &items[1];
     let element = || type_from_json(argument, depth + 1).map(Box::new);
@@ -336,7 +351,11 @@ mod tests {
             b"42",
             b"[",
         ] {
-            assert!(Type::from_json(json).is_err(), "{}", String::from_utf8_lossy(json));
+            assert!(
+                Type::from_json(json).is_err(),
+                "{}",
+                String::from_utf8_lossy(json)
+            );
         }
         let deep = format!("{}\"string\"{}", "[\"list\",".repeat(120), "]".repeat(120));
         assert!(Type::from_json(deep.as_bytes()).is_err());
@@ -344,6 +363,9 @@ mod tests {
 
     #[test]
     fn friendly_names() {
-        assert_eq!(Type::list(Type::map(Type::String)).to_string(), "list of map of string");
+        assert_eq!(
+            Type::list(Type::map(Type::String)).to_string(),
+            "list of map of string"
+        );
     }
 }
