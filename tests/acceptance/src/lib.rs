@@ -388,6 +388,12 @@ impl<'e> Workspace<'e> {
         self.run(args).1
     }
 
+    /// Runs `terraform ARGS...` with extra environment variables (such as
+    /// `TF_LOG_PROVIDER`), whatever its exit status.
+    pub fn try_tf_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_with_env(args, env).1
+    }
+
     /// `terraform init` with the emulator backend settings.
     pub fn init(&self) -> TfOutput {
         let backend_config = format!("-backend-config={BACKEND_FILE}");
@@ -443,6 +449,10 @@ impl<'e> Workspace<'e> {
     }
 
     fn run(&self, args: &[&str]) -> (Command, Output) {
+        self.run_with_env(args, &[])
+    }
+
+    fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> (Command, Output) {
         let mut command = Command::new("terraform");
         command
             .args(args)
@@ -474,7 +484,8 @@ impl<'e> Workspace<'e> {
         let no_file = self.dir.path().join(".no-aws-config");
         command
             .env("AWS_CONFIG_FILE", &no_file)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &no_file);
+            .env("AWS_SHARED_CREDENTIALS_FILE", &no_file)
+            .envs(env.iter().copied());
 
         let started = Instant::now();
         let output = match command.output() {

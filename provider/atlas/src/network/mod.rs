@@ -115,6 +115,7 @@ impl Resource for NetworkResource {
             computed_ids("private_route_table_ids", "The private route table ids, in zone order."),
             computed_ids("nat_gateway_ids", "The NAT gateway ids, in zone order."),
             computed_ids("nat_public_ips", "The NAT gateways' public IP addresses, in zone order."),
+            computed_ids("eip_allocation_ids", "The allocation ids of the NAT gateways' Elastic IPs, in zone order."),
             computed_id("s3_endpoint_id", "The S3 gateway endpoint id."),
             computed_id("flow_log_id", "The flow log id; null when flow logs are off."),
             computed_id("flow_log_group_name", "The flow log group's name; null when flow logs are off."),
@@ -234,7 +235,9 @@ impl Resource for NetworkResource {
             diags.bug("The state of this atlas_network has no id");
             return Some(current.clone());
         };
-        match ops::read(&configured.aws, &vpc_id).await {
+        // Keep the zone order of the state: a user may have listed zones out of name order.
+        let zones = convert::opt_string_list(current, "availability_zones").unwrap_or_default();
+        match ops::read_in_order(&configured.aws, &vpc_id, &zones).await {
             Ok(Some(found)) => Some(state_value(current, &found)),
             Ok(None) => {
                 diags.warning(
@@ -394,7 +397,7 @@ fn state_from(value: &Value) -> NetworkState {
         private_route_table_ids: list("private_route_table_ids"),
         nat_gateway_ids: list("nat_gateway_ids"),
         nat_public_ips: list("nat_public_ips"),
-        eip_allocation_ids: Vec::new(),
+        eip_allocation_ids: list("eip_allocation_ids"),
         s3_endpoint_id: convert::opt_string(value, "s3_endpoint_id"),
         flow_log_id: convert::opt_string(value, "flow_log_id"),
         flow_log_group_name: convert::opt_string(value, "flow_log_group_name"),

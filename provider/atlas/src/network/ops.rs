@@ -30,7 +30,6 @@ use crate::aws::{
     TagDiff,
 };
 // `read_in_order` is for the refresh, which knows the recorded zone order.
-#[allow(unused_imports)]
 pub(crate) use read::{read, read_in_order};
 
 /// The name of the inline policy on the flow log role.

@@ -245,7 +245,9 @@ impl FromStr for Number {
         digits.extend_from_slice(fraction.as_bytes());
         let fraction_len = i64::try_from(fraction.len()).unwrap_or(i64::MAX);
         let decimal = Decimal::new(negative, &digits, exponent.saturating_sub(fraction_len));
-        if !decimal.digits.is_empty() && decimal.exponent.abs() > MAX_EXPONENT {
+        if !decimal.digits.is_empty()
+            && decimal.exponent.unsigned_abs() > MAX_EXPONENT.unsigned_abs()
+        {
             return Err(ParseNumberError {
                 reason: "out of range",
             });

@@ -324,7 +324,10 @@ mod tests {
         let json = ty.to_json();
         assert_eq!(
             String::from_utf8(json.clone()).unwrap(),
-            r#"["object",{"a":["map",["set","number"]],"b":["list","string"],"t":["tuple",["bool","dynamic"]]}]"#
+            concat!(
+                r#"["object",{"a":["map",["set","number"]],"b":["list","string"],"#,
+                r#""t":["tuple",["bool","dynamic"]]}]"#,
+            )
         );
         assert_eq!(Type::from_json(&json).unwrap(), ty);
         assert_eq!(serde_json::to_vec(&ty.to_json_value()).unwrap(), json);
