@@ -59,15 +59,16 @@ pub fn plan_change(
 
     let mut replace = Vec::new();
     if !creating {
-        for attr in schema
-            .block
-            .attributes
-            .iter()
-            .filter(|a| a.plan.requires_replace)
-        {
+        for attr in &schema.block.attributes {
             let before = prior.get(&attr.name).unwrap_or(&Value::Null);
             let after = planned.get(&attr.name).unwrap_or(&Value::Null);
-            if !after.is_wholly_known() || before != after {
+            let changed = !after.is_wholly_known() || before != after;
+            let replaces = attr.plan.requires_replace
+                || attr
+                    .plan
+                    .replace_if
+                    .is_some_and(|decide| decide(before, after));
+            if changed && replaces {
                 replace.push(AttributePath::new().attr(&attr.name));
             }
         }
@@ -322,6 +323,26 @@ mod tests {
         assert_eq!(planned.get("id"), Some(&Value::String("i-1".into())));
         assert!(!planned.get("arn").unwrap().is_known());
         assert_eq!(replace, vec![AttributePath::new().attr("name")]);
+    }
+
+    #[test]
+    fn conditional_replacement_asks_the_attribute() {
+        let schema = Schema::new(Block::new(vec![Attribute::required("size", Type::Number)
+            .requires_replace_if(|before, after| {
+                // Growing is done in place, shrinking replaces.
+                after.as_i64() < before.as_i64()
+            })]));
+        let obj = |n: i64| {
+            let mut v = null_object(&schema.value_type());
+            set_attr(
+                &mut v,
+                "size",
+                Value::Number(crate::value::Number::from_i64(n)),
+            );
+            v
+        };
+        assert!(plan_change(&schema, &obj(2), &obj(3), &obj(3)).1.is_empty());
+        assert_eq!(plan_change(&schema, &obj(3), &obj(2), &obj(2)).1.len(), 1);
     }
 
     #[test]

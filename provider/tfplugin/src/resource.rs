@@ -131,6 +131,11 @@ pub trait Resource: Send + Sync + 'static {
         None
     }
 
+    /// Rules across attributes, such as [`crate::validate::ConflictsWith`].
+    fn config_validators(&self) -> Vec<Box<dyn crate::validate::ConfigValidator>> {
+        Vec::new()
+    }
+
     /// Checks rules across attributes; attribute validators have already run.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 

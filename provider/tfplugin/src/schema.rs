@@ -33,11 +33,17 @@ pub struct Block {
     pub deprecated: bool,
 }
 
+/// Decides whether a change from the first value (prior) to the second (planned)
+/// replaces the object.
+pub type ReplaceIf = fn(&Value, &Value) -> bool;
+
 /// How an attribute behaves when Terraform plans a change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PlanBehaviour {
     /// A change of this attribute replaces the object.
     pub requires_replace: bool,
+    /// A change replaces the object when this returns true.
+    pub replace_if: Option<ReplaceIf>,
     /// A computed value that is unknown in the plan keeps its prior value.
     pub use_state_for_unknown: bool,
 }
@@ -206,6 +212,13 @@ impl Attribute {
     /// A change of this attribute replaces the object.
     pub fn requires_replace(mut self) -> Self {
         self.plan.requires_replace = true;
+        self
+    }
+
+    /// A change of this attribute replaces the object when `decide(prior, planned)` is
+    /// true; other changes update it in place.
+    pub fn requires_replace_if(mut self, decide: ReplaceIf) -> Self {
+        self.plan.replace_if = Some(decide);
         self
     }
 

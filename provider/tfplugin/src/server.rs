@@ -377,6 +377,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             );
             let mut inner = Diagnostics::new();
             guarded(&mut diags, async {
+                for validator in entry.imp.config_validators() {
+                    validator.validate(&config, &mut inner);
+                }
                 entry.imp.validate(&config, &mut inner)
             })
             .await;

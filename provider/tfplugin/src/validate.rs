@@ -113,6 +113,42 @@ impl Validator for Chars {
     }
 }
 
+/// A string matches a regular expression (anchor it with `^...$` to match the whole
+/// string).
+#[derive(Debug, Clone)]
+pub struct Regex {
+    re: regex_lite::Regex,
+    what: String,
+}
+
+/// Builds a [`Regex`] validator; `what` says in prose what the pattern allows.
+///
+/// # Panics
+///
+/// When `pattern` is not a valid regular expression: patterns are constants of the
+/// provider, so this is a bug caught by its schema tests.
+pub fn regex(pattern: &str, what: &str) -> Regex {
+    let re = regex_lite::Regex::new(pattern)
+        .unwrap_or_else(|e| panic!("invalid validator pattern {pattern:?}: {e}"));
+    Regex {
+        re,
+        what: what.to_owned(),
+    }
+}
+
+impl Validator for Regex {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(s) = value.as_str() else { return };
+        if !self.re.is_match(s) {
+            diags.error_at(
+                path.clone(),
+                "Invalid Attribute Value",
+                format!("{path} must be {}, but it is {s:?}.", self.what),
+            );
+        }
+    }
+}
+
 /// A string is an IP network in CIDR notation, with no host bits set.
 #[derive(Debug, Clone, Copy)]
 pub struct Cidr {
@@ -419,5 +455,8 @@ mod tests {
         assert!(run(&string_length(1, 3), Value::String("äöü".into())).is_empty());
         assert!(!run(&one_of(&["a", "b"]), Value::String("c".into())).is_empty());
         assert!(!run(&size_between(2, 2), Value::List(vec![])).is_empty());
+        let name = regex("^[a-z][a-z0-9-]*$", "a lowercase name");
+        assert!(run(&name, Value::String("atlas-1".into())).is_empty());
+        assert!(!run(&name, Value::String("Atlas".into())).is_empty());
     }
 }
