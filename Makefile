@@ -20,7 +20,7 @@ EMULATOR := tests/emulator/ctl.sh
 TF_DIRS := $(wildcard terraform examples)
 
 .PHONY: help venv build install demo demo-destroy tf emulator-start emulator-stop \
-	test fmt lint clean
+	test bench fmt lint clean
 
 help:
 	@echo "make demo            install everything, start the emulator, apply terraform/staging"
@@ -29,6 +29,7 @@ help:
 	@echo "make emulator-start  start the local AWS emulator in the background"
 	@echo "make emulator-stop   stop it"
 	@echo "make test            every test: unit tests and acceptance tests on the emulator"
+	@echo "make bench           measure start-up, schema time, peak RSS and binary size"
 	@echo "make build           build the provider (release)"
 	@echo "make install         build it and install it into the repository's mirror"
 	@echo "make venv            create .venv with the emulator (moto) and boto3"
@@ -72,6 +73,11 @@ test: venv
 	$(CARGO) test --release --workspace --no-run
 	scripts/install-provider.sh
 	$(CARGO) test --release --workspace
+
+# The runtime's figures, side by side in one run: start-up to handshake, GetProviderSchema,
+# peak RSS over a plan of terraform/staging, binary size.
+bench: venv install
+	$(CARGO) bench -p terraform-provider-atlas --bench runtime
 
 fmt:
 	$(CARGO) fmt --all

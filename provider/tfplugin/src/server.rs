@@ -45,7 +45,7 @@ pub struct ProviderService<P: Provider> {
     provider_schema: Schema,
     resources: BTreeMap<&'static str, ResourceEntry>,
     data_sources: BTreeMap<&'static str, DataSourceEntry>,
-    stop: CancellationToken,
+    stop: std::sync::Mutex<CancellationToken>,
     next_request: AtomicU64,
 }
 
@@ -99,7 +99,7 @@ impl<P: Provider> ProviderService<P> {
             provider: Arc::new(provider),
             resources,
             data_sources,
-            stop,
+            stop: std::sync::Mutex::new(stop),
             next_request: AtomicU64::new(1),
         }
     }
@@ -137,7 +137,14 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn context(&self, type_name: &str, timeout: Duration) -> Context {
-        Context::new(type_name, self.stop.child_token(), timeout)
+        Context::new(type_name, self.stop_token().child_token(), timeout)
+    }
+
+    fn stop_token(&self) -> CancellationToken {
+        match self.stop.lock() {
+            Ok(token) => token.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 }
 
@@ -890,7 +897,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             tf_rpc = "StopProvider",
             "stop requested: cancelling in-flight operations"
         );
-        self.stop.cancel();
+        // Cancel what runs now; calls that come after the stop start afresh.
+        let mut current = match self.stop.lock() {
+            Ok(token) => token,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        current.cancel();
+        *current = CancellationToken::new();
         respond(pb::stop_provider::Response {
             error: String::new(),
         })
