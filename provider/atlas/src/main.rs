@@ -8,6 +8,7 @@ mod aws;
 mod convert;
 mod network;
 mod provider;
+mod security_model;
 mod tags;
 
 use std::process::ExitCode;

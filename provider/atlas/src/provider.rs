@@ -132,13 +132,18 @@ impl Provider for AtlasProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(crate::network::NetworkResource::new(
-            self.shared.clone(),
-        ))]
+        vec![
+            Arc::new(crate::network::NetworkResource::new(self.shared.clone())),
+            Arc::new(crate::security_model::SecurityModelResource::new(
+                self.shared.clone(),
+            )),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+        vec![Arc::new(crate::network::NetworkDataSource::new(
+            self.shared.clone(),
+        ))]
     }
 }
 

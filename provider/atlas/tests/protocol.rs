@@ -2,6 +2,8 @@
 //! started with the go-plugin environment, reached over mutual TLS, and sent the bytes
 //! Terraform sends. Cases that need AWS (apply, read, import) live with the emulator.
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};

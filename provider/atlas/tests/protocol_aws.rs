@@ -2,6 +2,8 @@
 //! emulator: apply, read, import, destroy, and the read of an object that has vanished.
 //! What exists is checked through the AWS SDK, not through the provider.
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
 
 use atlas_acceptance::Emulator;

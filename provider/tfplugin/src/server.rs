@@ -759,7 +759,15 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let mut inner = Diagnostics::new();
             let out = guarded(&mut diags, entry.imp.import(&ctx, &req.id, &mut inner)).await;
             diags.extend(inner);
-            let state = encode(&out.flatten()?, &entry.ty, &mut diags)?;
+            let mut state = out.flatten()?;
+            // An import knows only the resource's own schema; the runtime's `timeouts`
+            // block and any attribute left out are null until the read fills them.
+            if let (Value::Object(attrs), Type::Object(types)) = (&mut state, &entry.ty) {
+                for name in types.keys() {
+                    attrs.entry(name.clone()).or_insert(Value::Null);
+                }
+            }
+            let state = encode(&state, &entry.ty, &mut diags)?;
             Some(pb::import_resource_state::ImportedResource {
                 type_name: req.type_name.clone(),
                 state: Some(state),

@@ -334,14 +334,15 @@ async fn staging_applies_plans_clean_and_destroys_without_leftovers() {
         igws.internet_gateways().is_empty(),
         "the internet gateway is left"
     );
+    // A deleted endpoint may still be listed for a while, in state `deleted`.
+    let endpoints = ec2.describe_vpc_endpoints().send().await.unwrap();
     assert!(
-        ec2.describe_vpc_endpoints()
-            .send()
-            .await
-            .unwrap()
-            .vpc_endpoints()
-            .is_empty(),
-        "an endpoint is left"
+        endpoints.vpc_endpoints().iter().all(|e| e
+            .state()
+            .map(|s| s.as_str().to_ascii_lowercase())
+            .as_deref()
+            == Some("deleted")),
+        "an endpoint is left: {endpoints:?}"
     );
     assert!(
         ec2.describe_flow_logs()

@@ -4,9 +4,17 @@
 //! with its own Elastic IP per zone, per-zone private route tables, the S3 gateway
 //! endpoint on the private route tables and REJECT flow logs. This file declares the
 //! schema and maps Terraform values to the typed model; `ops` talks to AWS.
+//!
+//! Drift that no id in state shows (a private default route removed or changed, the
+//! endpoint detached from a private route table) is recorded by the read in the
+//! resource's private state; the plan then marks the attributes the repair may change as
+//! unknown, so Terraform shows an update, and the update repairs in place.
 
+mod data_source;
 mod model;
 mod ops;
+
+pub(crate) use data_source::NetworkDataSource;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +29,7 @@ use tfplugin::value::{AttributePath, Number, Type, Value};
 use crate::convert;
 use crate::provider::Shared;
 use crate::tags::{merge, TagsValidator};
-use model::{NetworkSpec, NetworkState};
+use model::{Drift, NetworkSpec, NetworkState};
 
 const ZONES: usize = 2;
 
@@ -152,7 +160,7 @@ impl Resource for NetworkResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan<'_>, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut Plan<'_>, diags: &mut Diagnostics) {
         // Show the derived subnet CIDRs in the plan instead of "known after apply".
         if let Some(cidr) = plan.get("cidr_block").as_str().map(str::to_owned) {
             if let Ok((public, private)) = model::plan_cidrs(&cidr, ZONES) {
@@ -187,9 +195,40 @@ impl Resource for NetworkResource {
                 } else {
                     Value::unknown()
                 };
-                for name in ["flow_log_id", "flow_log_group_name", "flow_log_role_arn"] {
+                for name in FLOW_LOG_ATTRIBUTES {
                     plan.set(name, value.clone());
                 }
+            } else if after == Some(true)
+                && FLOW_LOG_ATTRIBUTES
+                    .iter()
+                    .any(|name| plan.prior.get(name).is_none_or(Value::is_null))
+            {
+                // On, but the log group or the role was found gone: the update puts them
+                // back, which may change these values.
+                for name in FLOW_LOG_ATTRIBUTES {
+                    plan.set(name, Value::unknown());
+                }
+            }
+        }
+
+        // Drift the refresh found: plan the repair as an in-place update.
+        if !plan.is_create() {
+            let drift = drift_from(&ctx.private());
+            for found in &drift {
+                for name in found.attributes() {
+                    plan.set(name, Value::unknown());
+                }
+            }
+            if !drift.is_empty() {
+                let list: Vec<String> = drift.iter().map(|d| format!("- {d}")).collect();
+                diags.warning(
+                    "Network Drift Found",
+                    format!(
+                        "Parts of this network were changed outside of Terraform:\n{}\nThe \
+                         apply repairs them in place.",
+                        list.join("\n")
+                    ),
+                );
             }
         }
     }
@@ -224,12 +263,7 @@ impl Resource for NetworkResource {
         }
     }
 
-    async fn read(
-        &self,
-        _ctx: &Context,
-        current: &Value,
-        diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    async fn read(&self, ctx: &Context, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let configured = self.shared.get(diags)?;
         let Some(vpc_id) = convert::opt_string(current, "id") else {
             diags.bug("The state of this atlas_network has no id");
@@ -238,7 +272,10 @@ impl Resource for NetworkResource {
         // Keep the zone order of the state: a user may have listed zones out of name order.
         let zones = convert::opt_string_list(current, "availability_zones").unwrap_or_default();
         match ops::read_in_order(&configured.aws, &vpc_id, &zones).await {
-            Ok(Some(found)) => Some(state_value(current, &found)),
+            Ok(Some(found)) => {
+                ctx.set_private(private_from(&found.drift));
+                Some(state_value(current, &found))
+            }
             Ok(None) => {
                 diags.warning(
                     "Network Gone",
@@ -284,9 +321,31 @@ impl Resource for NetworkResource {
             state.tags = spec.tags.clone();
         }
 
+        let drift = drift_from(&ctx.private());
+        if !drift.is_empty() {
+            tracing::debug!(vpc_id = ?state.vpc_id, drift = ?drift, "repairing drift");
+            let repaired =
+                ops::repair(aws, &state, &spec, ctx.cancel_token(), ctx.deadline()).await;
+            if let Err(e) = repaired {
+                diags.error(
+                    "Cannot Repair Network",
+                    format!(
+                        "Repairing the network failed: {e}. Objects created so far are tagged \
+                         with the network's name; the next refresh finds them and the next \
+                         apply continues."
+                    ),
+                );
+                return Some(state_value(prior, &state));
+            }
+        }
+
+        let flow_log_incomplete = state.flow_log_id.is_none()
+            || state.flow_log_group_name.is_none()
+            || state.flow_log_role_arn.is_none();
         let flow_logs_changed = convert::bool_or(prior, "flow_logs", true) != spec.flow_logs
             || convert::opt_i64(prior, "flow_log_retention_days")
-                != Some(i64::from(spec.flow_log_retention_days));
+                != Some(i64::from(spec.flow_log_retention_days))
+            || (spec.flow_logs && flow_log_incomplete);
         if flow_logs_changed {
             match ops::set_flow_logs(aws, &state, &spec, ctx.cancel_token(), ctx.deadline()).await {
                 Ok(next) => state = next,
@@ -294,6 +353,41 @@ impl Resource for NetworkResource {
                     diags.error(
                         "Cannot Update Flow Logs",
                         format!("Changing the flow logs failed: {e}."),
+                    );
+                    return Some(state_value(prior, &state));
+                }
+            }
+        }
+
+        if !drift.is_empty() {
+            let vpc_id = state.vpc_id.clone().unwrap_or_default();
+            match ops::read_in_order(aws, &vpc_id, &state.availability_zones).await {
+                Ok(Some(found)) => {
+                    if !found.drift.is_empty() {
+                        let left: Vec<String> = found.drift.iter().map(|d| d.to_string()).collect();
+                        diags.error(
+                            "Network Not Repaired",
+                            format!(
+                                "After the repair, AWS still shows: {}. This is a bug in the \
+                                 provider.",
+                                left.join("; ")
+                            ),
+                        );
+                    }
+                    ctx.set_private(private_from(&found.drift));
+                    state = found;
+                }
+                Ok(None) => {
+                    diags.error(
+                        "Network Gone",
+                        format!("VPC {vpc_id} disappeared during the repair."),
+                    );
+                    return Some(state_value(prior, &state));
+                }
+                Err(e) => {
+                    diags.error(
+                        "Cannot Read Network",
+                        format!("Reading VPC {vpc_id} after the repair failed: {e}."),
                     );
                     return Some(state_value(prior, &state));
                 }
@@ -323,16 +417,22 @@ impl Resource for NetworkResource {
         match ops::read(&configured.aws, id).await {
             Ok(Some(found)) => {
                 let mut base = tfplugin::plan::null_object(&self.schema().value_type());
+                // The runtime adds the timeouts block to the schema; the state has it too.
+                tfplugin::plan::set_attr(&mut base, tfplugin::plan::TIMEOUTS_BLOCK, Value::Null);
                 let name = found
                     .tags
                     .get(model::NETWORK_TAG)
                     .cloned()
                     .unwrap_or_default();
                 tfplugin::plan::set_attr(&mut base, "name", Value::String(name));
+                // Tags that the provider's default_tags set with the same value are not
+                // the resource's own: leaving them out keeps the next plan empty.
+                let defaults = configured.default_tags.clone();
                 let own: std::collections::BTreeMap<_, _> = found
                     .tags
                     .iter()
                     .filter(|(k, _)| !model::is_reserved_tag(k))
+                    .filter(|(k, v)| defaults.get(*k) != Some(*v))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 let own = if own.is_empty() {
@@ -406,6 +506,7 @@ fn state_from(value: &Value) -> NetworkState {
             .and_then(|d| i32::try_from(d).ok())
             .unwrap_or(30),
         tags: convert::string_map(value.get("tags_all")),
+        drift: Vec::new(),
     }
 }
 
@@ -479,6 +580,11 @@ fn state_value(base: &Value, found: &NetworkState) -> Value {
     );
     set(
         &mut v,
+        "eip_allocation_ids",
+        convert::strings(&found.eip_allocation_ids),
+    );
+    set(
+        &mut v,
         "s3_endpoint_id",
         convert::opt(&found.s3_endpoint_id),
     );
@@ -522,6 +628,37 @@ fn state_value(base: &Value, found: &NetworkState) -> Value {
         .collect();
     set(&mut v, "tags_all", convert::map(&tags_all));
     v
+}
+
+/// The attributes that name the flow log objects.
+const FLOW_LOG_ATTRIBUTES: [&str; 3] = ["flow_log_id", "flow_log_group_name", "flow_log_role_arn"];
+
+/// What the resource keeps in its private state: the drift its last read found.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Private {
+    #[serde(default)]
+    drift: Vec<Drift>,
+}
+
+fn private_from(drift: &[Drift]) -> Vec<u8> {
+    if drift.is_empty() {
+        return Vec::new();
+    }
+    let private = Private {
+        drift: drift.to_vec(),
+    };
+    serde_json::to_vec(&private).unwrap_or_default()
+}
+
+/// The drift recorded by the last read; none when the private state is empty or from an
+/// older version of the provider.
+fn drift_from(private: &[u8]) -> Vec<Drift> {
+    if private.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_slice::<Private>(private)
+        .map(|p| p.drift)
+        .unwrap_or_default()
 }
 
 #[derive(Debug)]

@@ -103,6 +103,94 @@ pub(crate) struct NetworkState {
     /// The tags on the VPC as AWS holds them, `Name` and `atlas:network` included (import
     /// reads the network's name from the latter).
     pub(crate) tags: BTreeMap<String, String>,
+    /// What a read found out of shape; never part of the Terraform state itself.
+    #[serde(default)]
+    pub(crate) drift: Vec<Drift>,
+}
+
+/// A part of the network that exists but is not as the network needs it, found by a read
+/// and repaired in place by the next apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Drift {
+    /// The zone's public subnet has no NAT gateway.
+    NatGatewayMissing {
+        /// The zone name.
+        zone: String,
+        /// The public subnet the NAT gateway belongs in.
+        subnet_id: String,
+    },
+    /// The zone's private route table has no default route, or one that does not go to
+    /// the zone's NAT gateway.
+    PrivateRouteWrong {
+        /// The zone name.
+        zone: String,
+        /// The private route table.
+        route_table_id: String,
+        /// Whether a `0.0.0.0/0` route exists (to be replaced) or not (to be created).
+        has_default_route: bool,
+    },
+    /// The S3 endpoint is not attached to the zone's private route table.
+    EndpointDetached {
+        /// The zone name.
+        zone: String,
+        /// The S3 gateway endpoint.
+        vpc_endpoint_id: String,
+        /// The private route table it must be attached to.
+        route_table_id: String,
+    },
+    /// The S3 endpoint is gone.
+    EndpointMissing,
+}
+
+impl Drift {
+    /// The attributes whose values the repair may change, to plan as unknown.
+    pub(crate) fn attributes(&self) -> &'static [&'static str] {
+        match self {
+            Drift::NatGatewayMissing { .. } => {
+                &["nat_gateway_ids", "nat_public_ips", "eip_allocation_ids"]
+            }
+            Drift::PrivateRouteWrong { .. } => &["private_route_table_ids"],
+            Drift::EndpointDetached { .. } | Drift::EndpointMissing => &["s3_endpoint_id"],
+        }
+    }
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drift::NatGatewayMissing { zone, subnet_id } => {
+                write!(f, "the NAT gateway of zone {zone} (in {subnet_id}) is gone")
+            }
+            Drift::PrivateRouteWrong {
+                zone,
+                route_table_id,
+                has_default_route: true,
+            } => write!(
+                f,
+                "the default route of private route table {route_table_id} ({zone}) does not \
+                 go to the zone's NAT gateway"
+            ),
+            Drift::PrivateRouteWrong {
+                zone,
+                route_table_id,
+                has_default_route: false,
+            } => write!(
+                f,
+                "private route table {route_table_id} ({zone}) has no default route"
+            ),
+            Drift::EndpointDetached {
+                zone,
+                vpc_endpoint_id,
+                route_table_id,
+            } => write!(
+                f,
+                "S3 endpoint {vpc_endpoint_id} is not attached to private route table \
+                 {route_table_id} ({zone})"
+            ),
+            Drift::EndpointMissing => write!(f, "the S3 gateway endpoint is gone"),
+        }
+    }
 }
 
 impl NetworkState {

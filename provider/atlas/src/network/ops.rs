@@ -20,10 +20,13 @@ use aws_sdk_ec2::types::{
 use futures::future::join_all;
 use tokio_util::sync::CancellationToken;
 
-use super::model::{is_reserved_tag, plan_cidrs, Names, NetworkSpec, NetworkState, NETWORK_TAG};
-use read::{fetch, role_name, VpcObjects};
+use super::model::{
+    is_reserved_tag, plan_cidrs, Drift, Names, NetworkSpec, NetworkState, NETWORK_TAG,
+};
+pub(crate) use read::VpcObjects;
+use read::{classify, fetch, role_name};
 
-mod read;
+pub(crate) mod read;
 
 use crate::aws::{
     ec2_tag, retry_when, retry_while, tag_spec, wait_nat_gateways, AwsClients, AwsError, NatTarget,
@@ -94,6 +97,22 @@ pub(crate) async fn set_flow_logs(
     let run = Run::new(c, spec, state.clone(), cancel, deadline);
     let result = run.set_flow_logs().await;
     run.finish(result)
+}
+
+/// Puts back what a read found out of shape (see [`Drift`]), from a fresh look at the
+/// VPC: a missing NAT gateway (with an idle or new Elastic IP, waited for until
+/// available), a private default route that is missing or goes elsewhere, and the S3
+/// endpoint's attachment to the private route tables, or the endpoint itself. Objects
+/// created are tagged like the rest, so a read finds them even when a later step fails.
+pub(crate) async fn repair(
+    c: &AwsClients,
+    state: &NetworkState,
+    spec: &NetworkSpec,
+    cancel: &CancellationToken,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let run = Run::new(c, spec, state.clone(), cancel, deadline);
+    run.repair().await
 }
 
 /// One create or update in progress.
@@ -293,7 +312,7 @@ impl<'a> Run<'a> {
         let (public, private, endpoint, nat) = tokio::join!(
             self.guard(self.route_public(&public_table, &igw, &public_subnets)),
             self.guard(self.associate_all(&private_tables, &private_subnets)),
-            self.guard(self.create_s3_endpoint(&vpc_id, &private_tables)),
+            self.guard(self.create_s3_endpoint(&vpc_id, &private_tables, format!("{vpc_id}-s3"))),
             self.guard(self.create_nat_gateways(
                 &vpc_id,
                 &zones,
@@ -686,7 +705,12 @@ impl<'a> Run<'a> {
         .map(drop)
     }
 
-    async fn create_s3_endpoint(&self, vpc_id: &str, tables: &[String]) -> Result<(), AwsError> {
+    async fn create_s3_endpoint(
+        &self,
+        vpc_id: &str,
+        tables: &[String],
+        token: String,
+    ) -> Result<(), AwsError> {
         let service = format!("com.amazonaws.{}.s3", self.c.region);
         let endpoint_id = self
             .retry_codes(
@@ -702,7 +726,7 @@ impl<'a> Run<'a> {
                         .vpc_endpoint_type(VpcEndpointType::Gateway)
                         .service_name(&service)
                         .set_route_table_ids(Some(tables.to_vec()))
-                        .client_token(format!("{vpc_id}-s3"))
+                        .client_token(&token)
                         .tag_specifications(tag_spec(
                             ResourceType::VpcEndpoint,
                             &self.names.s3_endpoint(),
@@ -736,8 +760,9 @@ impl<'a> Run<'a> {
     ) -> Result<(), AwsError> {
         let ids = all(zones.iter().zip(subnets).zip(allocations).enumerate().map(
             |(index, ((zone, subnet), allocation))| async move {
+                let token = format!("{vpc_id}-nat-{index}");
                 let id = self
-                    .create_nat_gateway(vpc_id, index, zone, subnet, allocation)
+                    .create_nat_gateway(zone, subnet, allocation, &token)
                     .await?;
                 self.record(|s| s.nat_gateway_ids[index] = id.clone());
                 Ok(id)
@@ -790,11 +815,10 @@ impl<'a> Run<'a> {
 
     async fn create_nat_gateway(
         &self,
-        vpc_id: &str,
-        index: usize,
         zone: &str,
         subnet: &str,
         allocation: &str,
+        token: &str,
     ) -> Result<String, AwsError> {
         self.retry_codes(
             // InvalidSubnetID.NotFound, InvalidAllocationID.NotFound: both are new.
@@ -812,7 +836,7 @@ impl<'a> Run<'a> {
                     .subnet_id(subnet)
                     .allocation_id(allocation)
                     // The same token on a retried call returns the first gateway.
-                    .client_token(format!("{vpc_id}-nat-{index}"))
+                    .client_token(token)
                     .tag_specifications(tag_spec(
                         ResourceType::Natgateway,
                         &self.names.nat_gateway(zone),
@@ -843,14 +867,23 @@ impl<'a> Run<'a> {
     async fn create_log_group(&self) -> Result<String, AwsError> {
         let name = self.names.log_group();
         tracing::debug!(log_group = %name, "creating log group");
-        self.c
+        let created = self
+            .c
             .logs
             .create_log_group()
             .log_group_name(&name)
             .set_tags(Some(self.tags.clone().into_iter().collect()))
             .send()
             .await
-            .map_err(|err| AwsError::from_sdk("CreateLogGroup", Some(&name), err))?;
+            .map_err(|err| AwsError::from_sdk("CreateLogGroup", Some(&name), err));
+        match created {
+            // ResourceAlreadyExistsException: left by this network (its flow log was
+            // deleted, or an earlier create was interrupted): adopt it.
+            Err(err) if err.is_code(&["ResourceAlreadyExistsException"]) => {
+                tracing::debug!(log_group = %name, "adopting existing log group");
+            }
+            other => other.map(drop)?,
+        }
         self.record(|s| s.flow_log_group_name = Some(name.clone()));
         set_retention(self.c, &name, self.spec.flow_log_retention_days).await?;
         self.record(|s| s.flow_log_retention_days = self.spec.flow_log_retention_days);
@@ -868,7 +901,7 @@ impl<'a> Run<'a> {
             }],
         });
         tracing::debug!(role = %name, "creating flow log role");
-        let answer = self
+        let created = self
             .c
             .iam
             .create_role()
@@ -881,9 +914,26 @@ impl<'a> Run<'a> {
             .set_tags(Some(iam_tags(&self.tags)))
             .send()
             .await
-            .map_err(|err| AwsError::from_sdk("CreateRole", Some(&name), err))?;
-        let arn = answer
-            .role()
+            .map_err(|err| AwsError::from_sdk("CreateRole", Some(&name), err));
+        let role = match created {
+            Ok(answer) => answer.role().cloned(),
+            // EntityAlreadyExists: left by this network (its flow log was deleted, or an
+            // earlier create was interrupted): adopt it; the caller puts its policy back.
+            Err(err) if err.is_code(&["EntityAlreadyExists"]) => {
+                tracing::debug!(role = %name, "adopting existing flow log role");
+                self.c
+                    .iam
+                    .get_role()
+                    .role_name(&name)
+                    .send()
+                    .await
+                    .map_err(|err| AwsError::from_sdk("GetRole", Some(&name), err))?
+                    .role()
+                    .cloned()
+            }
+            Err(err) => return Err(err),
+        };
+        let arn = role
             .map(|role| role.arn().to_owned())
             .ok_or_else(|| AwsError::missing("CreateRole", Some(&name), "role"))?;
         self.record(|s| s.flow_log_role_arn = Some(arn.clone()));
@@ -1038,6 +1088,241 @@ impl<'a> Run<'a> {
         }
         self.create_flow_log(&vpc_id, &group, &role_arn).await
     }
+
+    async fn repair(&self) -> Result<(), AwsError> {
+        let recorded = self
+            .state
+            .lock()
+            .expect("no panic while the state is locked")
+            .clone();
+        let Some(vpc_id) = recorded.vpc_id.clone() else {
+            return Err(AwsError::InvalidInput {
+                detail: "the network has no VPC, so it cannot be repaired".into(),
+            });
+        };
+        let Some(objects) = fetch(self.c, &vpc_id).await? else {
+            return Err(AwsError::InvalidInput {
+                detail: format!("VPC {vpc_id} no longer exists"),
+            });
+        };
+        let found = classify(&self.c.region, &objects, &recorded.availability_zones);
+        if found.drift.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(vpc_id = %vpc_id, drift = ?found.drift, "repairing network");
+
+        let endpoint = async {
+            let detached: Vec<(&String, &String)> = found
+                .drift
+                .iter()
+                .filter_map(|drift| match drift {
+                    Drift::EndpointDetached {
+                        vpc_endpoint_id,
+                        route_table_id,
+                        ..
+                    } => Some((vpc_endpoint_id, route_table_id)),
+                    _ => None,
+                })
+                .collect();
+            if let Some((endpoint_id, _)) = detached.first() {
+                let tables: Vec<String> = detached.iter().map(|(_, t)| (*t).clone()).collect();
+                self.attach_endpoint(endpoint_id, &tables).await?;
+            }
+            if found.drift.contains(&Drift::EndpointMissing) {
+                let token = format!("{vpc_id}-s3-{}", unix_millis());
+                self.create_s3_endpoint(&vpc_id, &found.private_route_table_ids, token)
+                    .await?;
+            }
+            Ok(())
+        };
+        let (endpoint, routes) = tokio::join!(
+            self.guard(endpoint),
+            self.guard(self.repair_routes(&vpc_id, &objects, &found))
+        );
+        first_error([endpoint, routes])
+    }
+
+    /// Creates the missing NAT gateways, waits for them, then points every private
+    /// default route found wrong at its zone's NAT gateway.
+    async fn repair_routes(
+        &self,
+        vpc_id: &str,
+        objects: &VpcObjects,
+        found: &NetworkState,
+    ) -> Result<(), AwsError> {
+        let mut nat_of_zone = nat_gateways_by_zone(objects, &found.public_subnet_ids);
+        let missing = found.drift.iter().filter_map(|drift| match drift {
+            Drift::NatGatewayMissing { zone, subnet_id } => Some((zone, subnet_id)),
+            _ => None,
+        });
+        let created = all(missing.map(|(zone, subnet_id)| async move {
+            let allocation = self.address_for(zone).await?;
+            let token = format!("{vpc_id}-nat-{zone}-{}", unix_millis());
+            let id = self
+                .create_nat_gateway(zone, subnet_id, &allocation, &token)
+                .await?;
+            Ok((zone.clone(), id))
+        }))
+        .await?;
+        if !created.is_empty() {
+            let ids: Vec<String> = created.iter().map(|(_, id)| id.clone()).collect();
+            wait_nat_gateways(
+                &self.c.ec2,
+                &ids,
+                NatTarget::Available,
+                &self.stop,
+                self.deadline,
+            )
+            .await?;
+            nat_of_zone.extend(created);
+        }
+
+        let wrong = found.drift.iter().filter_map(|drift| match drift {
+            Drift::PrivateRouteWrong {
+                zone,
+                route_table_id,
+                has_default_route,
+            } => Some((zone, route_table_id, *has_default_route)),
+            _ => None,
+        });
+        all(wrong.map(|(zone, table, replace)| {
+            let nat = nat_of_zone.get(zone).cloned();
+            async move {
+                let nat = nat.ok_or_else(|| AwsError::InvalidInput {
+                    detail: format!("zone {zone} has no NAT gateway to route through"),
+                })?;
+                self.route_to_nat(table, &nat, replace).await
+            }
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// An unassociated Elastic IP this network allocated for the zone's NAT gateway (a
+    /// deleted NAT gateway leaves its address behind), or a new one.
+    async fn address_for(&self, zone: &str) -> Result<String, AwsError> {
+        let name = self.names.nat_gateway(zone);
+        let answer = self
+            .c
+            .ec2
+            .describe_addresses()
+            .filters(filter(
+                &format!("tag:{NETWORK_TAG}"),
+                [self.spec.name.as_str()],
+            ))
+            .filters(filter("tag:Name", [name.as_str()]))
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("DescribeAddresses", Some(zone), err))?;
+        if let Some(idle) = answer
+            .addresses()
+            .iter()
+            .find(|address| address.association_id().is_none())
+            .and_then(|address| address.allocation_id())
+        {
+            return Ok(idle.to_owned());
+        }
+        tracing::debug!(zone, "allocating elastic ip");
+        let answer = self
+            .c
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, &name, &self.tags))
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("AllocateAddress", Some(zone), err))?;
+        answer
+            .allocation_id()
+            .map(str::to_owned)
+            .ok_or_else(|| AwsError::missing("AllocateAddress", Some(zone), "allocation id"))
+    }
+
+    /// Sets the default route of `table` to `nat`, replacing the route if one exists.
+    async fn route_to_nat(&self, table: &str, nat: &str, replace: bool) -> Result<(), AwsError> {
+        self.retry_codes(
+            // InvalidNatGatewayID.NotFound: the NAT gateway was created a moment ago.
+            &["InvalidNatGatewayID.NotFound"],
+            || async {
+                tracing::debug!(
+                    route_table_id = table,
+                    nat_gateway_id = nat,
+                    replace,
+                    "routing"
+                );
+                if replace {
+                    self.c
+                        .ec2
+                        .replace_route()
+                        .route_table_id(table)
+                        .destination_cidr_block("0.0.0.0/0")
+                        .nat_gateway_id(nat)
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(|err| AwsError::from_sdk("ReplaceRoute", Some(table), err))
+                } else {
+                    self.c
+                        .ec2
+                        .create_route()
+                        .route_table_id(table)
+                        .destination_cidr_block("0.0.0.0/0")
+                        .nat_gateway_id(nat)
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(|err| AwsError::from_sdk("CreateRoute", Some(table), err))
+                }
+            },
+        )
+        .await
+    }
+
+    async fn attach_endpoint(&self, endpoint_id: &str, tables: &[String]) -> Result<(), AwsError> {
+        tracing::debug!(vpc_endpoint_id = endpoint_id, route_table_ids = ?tables, "attaching");
+        let answer = self
+            .c
+            .ec2
+            .modify_vpc_endpoint()
+            .vpc_endpoint_id(endpoint_id)
+            .set_add_route_table_ids(Some(tables.to_vec()))
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("ModifyVpcEndpoint", Some(endpoint_id), err))?;
+        if answer.r#return() == Some(false) {
+            return Err(AwsError::missing(
+                "ModifyVpcEndpoint",
+                Some(endpoint_id),
+                "a successful return",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The NAT gateway of each zone, found by the public subnet it sits in.
+fn nat_gateways_by_zone(
+    objects: &VpcObjects,
+    public_subnets: &[String],
+) -> BTreeMap<String, String> {
+    let network = objects.network_name();
+    objects
+        .nat_gateways
+        .iter()
+        .filter(|nat| network.is_none() || ec2_tag(nat.tags(), NETWORK_TAG) == network)
+        .filter_map(|nat| {
+            let subnet_id = nat.subnet_id()?;
+            if !public_subnets.iter().any(|s| s == subnet_id) {
+                return None;
+            }
+            let zone = objects
+                .subnets
+                .iter()
+                .find(|s| s.subnet_id() == Some(subnet_id))?
+                .availability_zone()?;
+            Some((zone.to_owned(), nat.nat_gateway_id()?.to_owned()))
+        })
+        .collect()
 }
 
 /// Sets a log group's retention; 0 removes the retention policy (logs never expire).

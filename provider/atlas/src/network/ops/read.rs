@@ -2,17 +2,24 @@
 //!
 //! Seven EC2 calls run at once (the VPC, then its subnets, route tables, internet
 //! gateways, NAT gateways, VPC endpoints and flow logs, each filtered by the VPC), plus
-//! `DescribeLogGroups` and `GetRole` when a flow log exists.
+//! `DescribeLogGroups` for the retention when a flow log exists: eight in all.
+//!
+//! The role that delivers the flow log is not read: its ARN is on the flow log
+//! (`DeliverLogsPermissionArn`), and a role that is gone or lost its policy shows as the
+//! flow log's `DeliverLogsStatus` turning `FAILED`, which the flow log describe already
+//! returns. Besides the ids, a read records [`Drift`]: what exists but is not wired as the
+//! network needs it (a missing NAT gateway, a wrong private default route, a detached
+//! endpoint), which no id in state can show.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{
-    Filter, FlowLog, InternetGateway, NatGateway, NatGatewayState, RouteTable, State, Subnet, Vpc,
-    VpcEndpoint,
+    Filter, FlowLog, InternetGateway, NatGateway, NatGatewayState, RouteState, RouteTable, State,
+    Subnet, Vpc, VpcEndpoint,
 };
 
 use crate::aws::{ec2_tag, ec2_tag_map, AwsClients, AwsError};
-use crate::network::model::{Names, NetworkState, NETWORK_TAG};
+use crate::network::model::{Drift, Names, NetworkState, NETWORK_TAG};
 
 /// Everything of one VPC that a network may own, as AWS describes it.
 #[derive(Debug, Clone)]
@@ -169,19 +176,25 @@ pub(crate) async fn read_in_order(
     let mut state = classify(&c.region, &objects, zone_order);
 
     if let Some(group) = state.flow_log_group_name.clone() {
-        let (retention, role) = tokio::join!(
-            read_log_group(c, &group),
-            read_role(c, state.flow_log_role_arn.as_deref())
-        );
-        match retention? {
+        match read_log_group(c, &group).await? {
             Some(days) => state.flow_log_retention_days = days,
             None => state.flow_log_group_name = None,
         }
-        if !role? {
-            state.flow_log_role_arn = None;
-        }
     }
     Ok(Some(state))
+}
+
+/// The VPC's objects and the network classified from them (lists in zone-name order), for
+/// checking the network's shape; `None` if the VPC does not exist. EC2 calls only.
+pub(crate) async fn inspect(
+    c: &AwsClients,
+    vpc_id: &str,
+) -> Result<Option<(VpcObjects, NetworkState)>, AwsError> {
+    let Some(objects) = fetch(c, vpc_id).await? else {
+        return Ok(None);
+    };
+    let state = classify(&c.region, &objects, &[]);
+    Ok(Some((objects, state)))
 }
 
 /// The retention of a log group in days (0: never expire), or `None` if it is gone.
@@ -198,20 +211,6 @@ async fn read_log_group(c: &AwsClients, name: &str) -> Result<Option<i32>, AwsEr
         .iter()
         .find(|group| group.log_group_name() == Some(name))
         .map(|group| group.retention_in_days().unwrap_or(0)))
-}
-
-/// Whether the role exists.
-async fn read_role(c: &AwsClients, arn: Option<&str>) -> Result<bool, AwsError> {
-    let Some(name) = arn.and_then(role_name) else {
-        return Ok(false);
-    };
-    match c.iam.get_role().role_name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(err) => match AwsError::from_sdk("GetRole", Some(name), err) {
-            err if err.is_not_found() => Ok(false),
-            err => Err(err),
-        },
-    }
 }
 
 /// The role name of a role ARN (`arn:aws:iam::123456789012:role/path/name` → `name`).
@@ -331,6 +330,15 @@ pub(crate) fn classify(region: &str, objects: &VpcObjects, zone_order: &[String]
         ..NetworkState::default()
     };
 
+    let s3 = format!("com.amazonaws.{region}.s3");
+    let endpoint = objects
+        .endpoints
+        .iter()
+        .find(|endpoint| ours(endpoint.tags()) && endpoint.service_name() == Some(s3.as_str()));
+    state.s3_endpoint_id = endpoint
+        .and_then(|endpoint| endpoint.vpc_endpoint_id())
+        .map(str::to_owned);
+
     for zone in &zones {
         if let Some(subnet) = public.get(zone) {
             state
@@ -339,20 +347,6 @@ pub(crate) fn classify(region: &str, objects: &VpcObjects, zone_order: &[String]
             state
                 .public_subnet_cidrs
                 .push(subnet.cidr_block().unwrap_or_default().to_owned());
-        }
-        if let Some(subnet) = private.get(zone) {
-            let subnet_id = subnet.subnet_id().unwrap_or_default();
-            state.private_subnet_ids.push(subnet_id.to_owned());
-            state
-                .private_subnet_cidrs
-                .push(subnet.cidr_block().unwrap_or_default().to_owned());
-            if let Some(table) =
-                table_of_subnet(subnet_id).filter(|t| table_tier(t) == Some(Tier::Private))
-            {
-                state
-                    .private_route_table_ids
-                    .push(table.route_table_id().unwrap_or_default().to_owned());
-            }
         }
         let nat = public.get(zone).and_then(|subnet| {
             objects.nat_gateways.iter().find(|nat| {
@@ -377,7 +371,57 @@ pub(crate) fn classify(region: &str, objects: &VpcObjects, zone_order: &[String]
                     state.eip_allocation_ids.push(allocation.to_owned());
                 }
             }
+        } else if let Some(subnet) = public.get(zone) {
+            state.drift.push(Drift::NatGatewayMissing {
+                zone: zone.clone(),
+                subnet_id: subnet.subnet_id().unwrap_or_default().to_owned(),
+            });
         }
+        let Some(subnet) = private.get(zone) else {
+            continue;
+        };
+        let subnet_id = subnet.subnet_id().unwrap_or_default();
+        state.private_subnet_ids.push(subnet_id.to_owned());
+        state
+            .private_subnet_cidrs
+            .push(subnet.cidr_block().unwrap_or_default().to_owned());
+        let Some(table) =
+            table_of_subnet(subnet_id).filter(|t| table_tier(t) == Some(Tier::Private))
+        else {
+            continue;
+        };
+        let table_id = table.route_table_id().unwrap_or_default().to_owned();
+        state.private_route_table_ids.push(table_id.clone());
+
+        // The default route must go to this zone's NAT gateway, and not into a blackhole.
+        let default_route = table
+            .routes()
+            .iter()
+            .find(|route| route.destination_cidr_block() == Some("0.0.0.0/0"));
+        let routed = default_route.is_some_and(|route| {
+            route.state() != Some(&RouteState::Blackhole)
+                && route.nat_gateway_id().is_some()
+                && route.nat_gateway_id() == nat.and_then(|nat| nat.nat_gateway_id())
+        });
+        if !routed {
+            state.drift.push(Drift::PrivateRouteWrong {
+                zone: zone.clone(),
+                route_table_id: table_id.clone(),
+                has_default_route: default_route.is_some(),
+            });
+        }
+        if let Some(endpoint) = endpoint {
+            if !endpoint.route_table_ids().contains(&table_id) {
+                state.drift.push(Drift::EndpointDetached {
+                    zone: zone.clone(),
+                    vpc_endpoint_id: endpoint.vpc_endpoint_id().unwrap_or_default().to_owned(),
+                    route_table_id: table_id,
+                });
+            }
+        }
+    }
+    if endpoint.is_none() && !state.private_route_table_ids.is_empty() {
+        state.drift.push(Drift::EndpointMissing);
     }
     state.availability_zones = zones;
 
@@ -392,13 +436,6 @@ pub(crate) fn classify(region: &str, objects: &VpcObjects, zone_order: &[String]
         .find(|gateway| ours(gateway.tags()))
         .and_then(|gateway| gateway.internet_gateway_id())
         .map(str::to_owned);
-    let s3 = format!("com.amazonaws.{region}.s3");
-    state.s3_endpoint_id = objects
-        .endpoints
-        .iter()
-        .find(|endpoint| ours(endpoint.tags()) && endpoint.service_name() == Some(s3.as_str()))
-        .and_then(|endpoint| endpoint.vpc_endpoint_id())
-        .map(str::to_owned);
     if let Some(flow_log) = objects
         .flow_logs
         .iter()
@@ -406,7 +443,11 @@ pub(crate) fn classify(region: &str, objects: &VpcObjects, zone_order: &[String]
     {
         state.flow_log_id = flow_log.flow_log_id().map(str::to_owned);
         state.flow_log_group_name = flow_log.log_group_name().map(str::to_owned);
-        state.flow_log_role_arn = flow_log.deliver_logs_permission_arn().map(str::to_owned);
+        // FAILED: AWS could not deliver with this role (gone, or its policy removed), so
+        // the state says there is no working role and the next apply puts it back.
+        if flow_log.deliver_logs_status() != Some("FAILED") {
+            state.flow_log_role_arn = flow_log.deliver_logs_permission_arn().map(str::to_owned);
+        }
     }
     state
 }
