@@ -934,3 +934,198 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::tfplugin6::provider_server::Provider as _;
+    use crate::schema::{Attribute, Block};
+    use async_trait::async_trait;
+
+    /// A resource at schema version 2 whose version 1 called `size` `capacity`.
+    struct Disk;
+
+    #[async_trait]
+    impl Resource for Disk {
+        fn type_name(&self) -> &'static str {
+            "test_disk"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new(vec![
+                Attribute::computed("id", Type::String),
+                Attribute::required("size", Type::Number),
+                Attribute::optional("label", Type::String),
+            ]))
+            .version(2)
+        }
+        fn upgrade_state(
+            &self,
+            version: i64,
+            raw: &serde_json::Value,
+            diags: &mut Diagnostics,
+        ) -> Option<Value> {
+            if version != 1 {
+                diags.error(
+                    "Unsupported Version",
+                    format!("cannot upgrade from {version}"),
+                );
+                return None;
+            }
+            let mut attrs = BTreeMap::new();
+            attrs.insert(
+                "id".to_owned(),
+                Value::string(raw["id"].as_str().unwrap_or_default()),
+            );
+            let size = raw["capacity"].as_i64().unwrap_or_default();
+            attrs.insert(
+                "size".to_owned(),
+                Value::Number(crate::value::Number::from_i64(size)),
+            );
+            attrs.insert("label".to_owned(), Value::Null);
+            Some(Value::Object(attrs))
+        }
+        async fn create(
+            &self,
+            _: &Context,
+            _: &Value,
+            _: &Value,
+            _: &mut Diagnostics,
+        ) -> Option<Value> {
+            panic!("create exploded")
+        }
+        async fn read(&self, _: &Context, current: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(current.clone())
+        }
+        async fn update(
+            &self,
+            _: &Context,
+            _: &Value,
+            planned: &Value,
+            _: &Value,
+            _: &mut Diagnostics,
+        ) -> Option<Value> {
+            Some(planned.clone())
+        }
+        async fn delete(&self, _: &Context, _: &Value, _: &mut Diagnostics) {}
+    }
+
+    struct TestProvider;
+
+    #[async_trait]
+    impl Provider for TestProvider {
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new(vec![]))
+        }
+        async fn configure(&self, _: &Context, _: &Value, _: &mut Diagnostics) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![Arc::new(Disk)]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    fn service() -> ProviderService<TestProvider> {
+        ProviderService::new(TestProvider, CancellationToken::new())
+    }
+
+    async fn upgrade(version: i64, json: &str) -> pb::upgrade_resource_state::Response {
+        service()
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "test_disk".into(),
+                version,
+                raw_state: Some(pb::RawState {
+                    json: json.into(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .expect("answers")
+            .into_inner()
+    }
+
+    fn disk_type() -> Type {
+        Disk.schema().value_type()
+    }
+
+    #[tokio::test]
+    async fn upgrade_from_an_older_version_runs_the_upgrader() {
+        let response = upgrade(1, r#"{"id":"d-1","capacity":12}"#).await;
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
+        let state =
+            Value::decode_msgpack(&response.upgraded_state.unwrap().msgpack, &disk_type()).unwrap();
+        assert_eq!(state.get("size").and_then(Value::as_i64), Some(12));
+        assert_eq!(state.get("id").and_then(Value::as_str), Some("d-1"));
+    }
+
+    #[tokio::test]
+    async fn same_version_fills_missing_attributes_and_drops_removed_ones() {
+        let response = upgrade(2, r#"{"id":"d-1","size":3,"gone":true}"#).await;
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
+        let state =
+            Value::decode_msgpack(&response.upgraded_state.unwrap().msgpack, &disk_type()).unwrap();
+        assert_eq!(state.get("label"), Some(&Value::Null));
+        assert_eq!(state.get("size").and_then(Value::as_i64), Some(3));
+    }
+
+    #[tokio::test]
+    async fn a_newer_state_is_a_diagnostic() {
+        let response = upgrade(3, r#"{"id":"d-1","size":3}"#).await;
+        assert_eq!(response.diagnostics.len(), 1);
+        assert!(response.diagnostics[0].summary.contains("Newer"));
+        let response = upgrade(2, "{not json").await;
+        assert_eq!(response.diagnostics.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_provider_bug_diagnostic_and_serving_goes_on() {
+        let service = service();
+        let ty = disk_type();
+        let mut planned = crate::plan::null_object(&ty);
+        crate::plan::set_attr(&mut planned, "id", Value::unknown());
+        crate::plan::set_attr(
+            &mut planned,
+            "size",
+            Value::Number(crate::value::Number::from_i64(1)),
+        );
+        let dv = |v: &Value| {
+            Some(pb::DynamicValue {
+                msgpack: v.encode_msgpack(&ty).unwrap(),
+                json: vec![],
+            })
+        };
+        let response = service
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_disk".into(),
+                prior_state: dv(&Value::Null),
+                planned_state: dv(&planned),
+                config: dv(&planned),
+                ..Default::default()
+            }))
+            .await
+            .expect("answers with a diagnostic, not a gRPC error")
+            .into_inner();
+        assert!(response
+            .diagnostics
+            .iter()
+            .any(|d| d.summary == "Provider Bug"
+                && d.detail.contains("create exploded")
+                && d.detail.contains("bug in the provider")));
+        let schema = service
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .expect("still serving");
+        assert!(schema
+            .into_inner()
+            .resource_schemas
+            .contains_key("test_disk"));
+    }
+}
