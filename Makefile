@@ -44,8 +44,11 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 	$(VENV)/bin/pip install --quiet -r tests/emulator/requirements.txt
 	touch $@
 
+# The release build of the whole workspace, tests included, exactly as `make test` builds
+# it: one feature set and one set of artefacts, so demo, install and test never rebuild the
+# AWS SDK for each other. The provider binary is target/release/terraform-provider-atlas.
 build:
-	$(CARGO) build --release -p terraform-provider-atlas
+	$(CARGO) test --release --workspace --no-run
 
 install: build
 	scripts/install-provider.sh
@@ -65,13 +68,9 @@ emulator-start: venv
 emulator-stop:
 	$(EMULATOR) stop
 
-# One release build serves both the tests and the package they install: the tests'
-# build includes the provider binary, which is installed into the mirror before any
-# test runs, so a cold machine compiles the AWS SDK once.
-test: venv
+# The tests use the package `make install` put into the mirror, from the same build.
+test: venv install
 	scripts/require-terraform.sh
-	$(CARGO) test --release --workspace --no-run
-	scripts/install-provider.sh
 	$(CARGO) test --release --workspace
 
 # The runtime's figures, side by side in one run: start-up to handshake, GetProviderSchema,
