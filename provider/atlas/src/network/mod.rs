@@ -46,14 +46,6 @@ impl NetworkResource {
     }
 }
 
-fn strings() -> Type {
-    Type::List(Box::new(Type::String))
-}
-
-fn string_map() -> Type {
-    Type::Map(Box::new(Type::String))
-}
-
 fn computed_id(name: &str, description: &str) -> Attribute {
     Attribute::computed(name, Type::String)
         .description(description)
@@ -61,7 +53,7 @@ fn computed_id(name: &str, description: &str) -> Attribute {
 }
 
 fn computed_ids(name: &str, description: &str) -> Attribute {
-    Attribute::computed(name, strings())
+    Attribute::computed(name, Type::list(Type::String))
         .description(description)
         .use_state_for_unknown()
 }
@@ -84,19 +76,19 @@ impl Resource for NetworkResource {
                 .description("The VPC's IPv4 CIDR block, from /16 to /28.")
                 .requires_replace()
                 .validate(validate::ipv4_cidr()),
-            Attribute::optional_computed("availability_zones", strings())
+            Attribute::optional_computed("availability_zones", Type::list(Type::String))
                 .description("The two availability zones by name. Chosen from the region's available zones that need no opt-in when not set, and kept in state afterwards.")
                 .requires_replace()
                 .use_state_for_unknown()
                 .validate(validate::size_between(ZONES, ZONES))
                 .validate(validate::each(validate::string_length(1, 64))),
-            Attribute::optional_computed("public_subnet_cidrs", strings())
+            Attribute::optional_computed("public_subnet_cidrs", Type::list(Type::String))
                 .description("The public subnets' CIDR blocks, one per zone in zone order. Derived from `cidr_block` when not set.")
                 .requires_replace()
                 .use_state_for_unknown()
                 .validate(validate::size_between(ZONES, ZONES))
                 .validate(validate::each(validate::ipv4_cidr())),
-            Attribute::optional_computed("private_subnet_cidrs", strings())
+            Attribute::optional_computed("private_subnet_cidrs", Type::list(Type::String))
                 .description("The private subnets' CIDR blocks, one per zone in zone order. Derived from `cidr_block` when not set.")
                 .requires_replace()
                 .use_state_for_unknown()
@@ -109,10 +101,10 @@ impl Resource for NetworkResource {
                 .description("How many days the flow log group keeps events; one of CloudWatch Logs' retention values (0 keeps them forever).")
                 .default(Value::Number(Number::from_i64(30)))
                 .validate(RetentionValidator),
-            Attribute::optional("tags", string_map())
+            Attribute::optional("tags", Type::map(Type::String))
                 .description("Tags of every object, over the provider's `default_tags`.")
                 .validate(TagsValidator),
-            Attribute::computed("tags_all", string_map())
+            Attribute::computed("tags_all", Type::map(Type::String))
                 .description("The tags on every object: `default_tags` merged with `tags`."),
             computed_id("vpc_id", "The VPC id."),
             computed_ids("availability_zone_ids", "The zone ids, in zone order (the same physical zones in every account)."),

@@ -40,16 +40,8 @@ impl SecurityModelResource {
     }
 }
 
-fn strings() -> Type {
-    Type::List(Box::new(Type::String))
-}
-
-fn string_map() -> Type {
-    Type::Map(Box::new(Type::String))
-}
-
 fn cidr_list(name: &str, description: &str) -> Attribute {
-    Attribute::optional(name, strings())
+    Attribute::optional(name, Type::list(Type::String))
         .description(description)
         .default(Value::List(Vec::new()))
         .validate(validate::each(validate::cidr()))
@@ -93,7 +85,11 @@ impl Resource for SecurityModelResource {
                 Type::List(Box::new(Type::Number)),
                 "The TCP ports reached.",
             ),
-            computed("cidrs", strings(), "The networks they are reached from."),
+            computed(
+                "cidrs",
+                Type::list(Type::String),
+                "The networks they are reached from.",
+            ),
             computed("message", Type::String, "Why it matters."),
         ];
         Schema::new(Block::new(vec![
@@ -121,15 +117,15 @@ impl Resource for SecurityModelResource {
             Attribute::required("dashboard_target_port", Type::Number)
                 .description("The dashboard backend's target port, opened to the ALB.")
                 .validate(validate::port()),
-            Attribute::optional("forbidden_findings", strings())
+            Attribute::optional("forbidden_findings", Type::list(Type::String))
                 .description("Exposure findings that fail the plan instead of warning, such as `rds_world_open` in production.")
                 .default(Value::List(Vec::new()))
                 .validate(validate::each(validate::one_of(&FINDING_IDS))),
-            Attribute::optional("tags", string_map())
+            Attribute::optional("tags", Type::map(Type::String))
                 .description("Tags of every group, over the provider's `default_tags`.")
                 .validate(TagsValidator),
-            computed("tags_all", string_map(), "The tags on every group: `default_tags` merged with `tags`."),
-            computed("group_ids", string_map(), "The group id of each role: `alb`, `ecs`, `dashboard_backend`, `scoring`, `camunda`, `valkey`, `clickhouse_agent`, `msk_connect`, `msk`, `rds`.")
+            computed("tags_all", Type::map(Type::String), "The tags on every group: `default_tags` merged with `tags`."),
+            computed("group_ids", Type::map(Type::String), "The group id of each role: `alb`, `ecs`, `dashboard_backend`, `scoring`, `camunda`, `valkey`, `clickhouse_agent`, `msk_connect`, `msk`, `rds`.")
                 .use_state_for_unknown(),
             // A plain list of objects rather than a nested attribute: Terraform shows an
             // added or removed rule of such a list as one element, not as a shifted list.
