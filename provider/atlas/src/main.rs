@@ -6,6 +6,7 @@
 
 mod aws;
 mod convert;
+mod msk_public_access;
 mod network;
 mod provider;
 mod security_model;

@@ -20,7 +20,7 @@ use crate::aws::AwsClients;
 use crate::convert;
 
 /// The services whose endpoint the `endpoints` attribute may override.
-pub(crate) const ENDPOINT_SERVICES: &[&str] = &["ec2", "iam", "logs", "sts"];
+pub(crate) const ENDPOINT_SERVICES: &[&str] = &["ec2", "iam", "kafka", "logs", "sts"];
 
 /// What the resources need once the provider is configured.
 #[derive(Debug)]
@@ -80,7 +80,7 @@ impl Provider for AtlasProvider {
                     .validate(validate::string_length(1, 128)),
                 Attribute::optional("endpoints", Type::Map(Box::new(Type::String)))
                     .description(
-                        "Endpoint URLs by service (`ec2`, `iam`, `logs`, `sts`), for example a local emulator. \
+                        "Endpoint URLs by service (`ec2`, `iam`, `kafka`, `logs`, `sts`), for example a local emulator. \
                          `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` work too.",
                     )
                     .validate(validate::keys(validate::one_of(ENDPOINT_SERVICES))),
@@ -137,6 +137,9 @@ impl Provider for AtlasProvider {
             Arc::new(crate::security_model::SecurityModelResource::new(
                 self.shared.clone(),
             )),
+            Arc::new(crate::msk_public_access::MskPublicAccessResource::new(
+                self.shared.clone(),
+            )),
         ]
     }
 
@@ -157,5 +160,6 @@ fn clients(sdk: &aws_types::SdkConfig, endpoints: &BTreeMap<String, String>) -> 
     aws.ec2 = aws_sdk_ec2::Client::new(&config_for("ec2"));
     aws.iam = aws_sdk_iam::Client::new(&config_for("iam"));
     aws.logs = aws_sdk_cloudwatchlogs::Client::new(&config_for("logs"));
+    aws.kafka = aws_sdk_kafka::Client::new(&config_for("kafka"));
     aws
 }

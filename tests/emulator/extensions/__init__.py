@@ -6,10 +6,10 @@ moto in place. They must be applied before the server handles its first request.
 and what the patch changes.
 """
 
-from . import nat_gateway_client_token
+from . import kafka_cluster_lifecycle, kafka_connectivity, nat_gateway_client_token
 
 # Every extension, in the order they are applied.
-EXTENSIONS = (nat_gateway_client_token,)
+EXTENSIONS = (nat_gateway_client_token, kafka_cluster_lifecycle, kafka_connectivity)
 
 
 def apply_all() -> list[str]:

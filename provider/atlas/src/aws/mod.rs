@@ -11,7 +11,7 @@ mod tags;
 mod wait;
 
 pub(crate) use error::AwsError;
-pub(crate) use retry::{retry_when, retry_while};
+pub(crate) use retry::{pause, retry_when, retry_while, Interrupted};
 pub(crate) use tags::{ec2_tag, ec2_tag_map, tag_spec, TagDiff, NAME_TAG};
 pub(crate) use wait::{wait_nat_gateways, NatTarget};
 
@@ -24,6 +24,8 @@ pub(crate) struct AwsClients {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// IAM: the flow log delivery role.
     pub(crate) iam: aws_sdk_iam::Client,
+    /// Kafka (MSK): the public access of existing clusters.
+    pub(crate) kafka: aws_sdk_kafka::Client,
     /// The region the clients talk to (`eu-west-1`), empty if the configuration has none.
     pub(crate) region: String,
 }
@@ -35,6 +37,7 @@ impl AwsClients {
             ec2: aws_sdk_ec2::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
+            kafka: aws_sdk_kafka::Client::new(config),
             region: config.region().map(ToString::to_string).unwrap_or_default(),
         }
     }
