@@ -222,8 +222,12 @@ impl NetworkState {
 
 /// Whether a tag key is set by the resource itself rather than by the configuration.
 pub(crate) fn is_reserved_tag(key: &str) -> bool {
-    key == crate::aws::NAME_TAG || key == NETWORK_TAG
+    key == crate::aws::NAME_TAG || key == NETWORK_TAG || key == CREATING_TAG
 }
+
+/// Marks a VPC whose create has not finished: a create killed halfway leaves it, and the
+/// next create removes what it finds so marked instead of building a second network.
+pub(crate) const CREATING_TAG: &str = "atlas:creating";
 
 /// The names of the objects a network creates, from the network's name.
 #[derive(Debug, Clone, Copy)]

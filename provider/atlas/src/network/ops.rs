@@ -21,7 +21,7 @@ use futures::future::join_all;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{
-    is_reserved_tag, plan_cidrs, Drift, Names, NetworkSpec, NetworkState, NETWORK_TAG,
+    is_reserved_tag, plan_cidrs, Drift, Names, NetworkSpec, NetworkState, CREATING_TAG, NETWORK_TAG,
 };
 pub(crate) use read::VpcObjects;
 use read::{classify, fetch, role_name};
@@ -78,9 +78,70 @@ pub(crate) async fn create(
     cancel: &CancellationToken,
     deadline: Instant,
 ) -> Result<NetworkState, CreateFailure> {
+    if let Err(error) = clear_interrupted(c, spec, cancel, deadline).await {
+        return Err(CreateFailure {
+            partial: Box::default(),
+            error,
+        });
+    }
     let run = Run::new(c, spec, NetworkState::default(), cancel, deadline);
     let result = run.create().await;
-    run.finish(result)
+    let created = run.finish(result)?;
+    // The network is whole: it is no longer the leftover of an interrupted create.
+    if let Some(vpc_id) = &created.vpc_id {
+        let unmark = c
+            .ec2
+            .delete_tags()
+            .resources(vpc_id)
+            .tags(Tag::builder().key(CREATING_TAG).build())
+            .send()
+            .await;
+        if let Err(err) = unmark {
+            let error = AwsError::from_sdk("DeleteTags", Some(vpc_id), err);
+            return Err(CreateFailure {
+                partial: Box::new(created),
+                error,
+            });
+        }
+    }
+    Ok(created)
+}
+
+/// Before a create: a VPC with this network's name that is still marked as being created
+/// is what a create killed halfway left behind, unknown to any state; it is removed so
+/// that the network is never built twice. A finished network with the same name is an
+/// error that says how to import it.
+async fn clear_interrupted(
+    c: &AwsClients,
+    spec: &NetworkSpec,
+    cancel: &CancellationToken,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let answer = c
+        .ec2
+        .describe_vpcs()
+        .filters(filter(&format!("tag:{NETWORK_TAG}"), [spec.name.as_str()]))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("DescribeVpcs", None, err))?;
+    for vpc in answer.vpcs() {
+        let vpc_id = vpc.vpc_id().unwrap_or_default();
+        let interrupted = vpc.tags().iter().any(|tag| tag.key() == Some(CREATING_TAG));
+        if !interrupted {
+            return Err(AwsError::InvalidInput {
+                detail: format!(
+                    "a network named {:?} already exists as {vpc_id}; import it \
+                     (`terraform import <address> {vpc_id}`) or choose another name",
+                    spec.name
+                ),
+            });
+        }
+        tracing::warn!(vpc_id, "removing what an interrupted create left behind");
+        if let Some(left) = read(c, vpc_id).await? {
+            delete(c, &left, cancel, deadline).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Turns flow logs on or off and changes their retention, in place.
@@ -381,12 +442,14 @@ impl<'a> Run<'a> {
 
     async fn create_vpc(&self) -> Result<String, AwsError> {
         tracing::debug!(cidr_block = %self.spec.cidr_block, "creating vpc");
+        let mut creating = self.tags.clone();
+        creating.insert(CREATING_TAG.to_owned(), "true".to_owned());
         let answer = self
             .c
             .ec2
             .create_vpc()
             .cidr_block(&self.spec.cidr_block)
-            .tag_specifications(tag_spec(ResourceType::Vpc, &self.names.vpc(), &self.tags))
+            .tag_specifications(tag_spec(ResourceType::Vpc, &self.names.vpc(), &creating))
             .send()
             .await
             .map_err(|err| AwsError::from_sdk("CreateVpc", None, err))?;
