@@ -94,6 +94,12 @@ impl Resource for NetworkResource {
                 .use_state_for_unknown()
                 .validate(validate::size_between(ZONES, ZONES))
                 .validate(validate::each(validate::ipv4_cidr())),
+            Attribute::optional("enable_dns_support", Type::Bool)
+                .description("Whether the VPC resolves DNS through the Amazon-provided server; changes in place.")
+                .default(Value::Bool(true)),
+            Attribute::optional("enable_dns_hostnames", Type::Bool)
+                .description("Whether instances with public addresses get DNS hostnames; needs `enable_dns_support`, changes in place.")
+                .default(Value::Bool(true)),
             Attribute::optional("flow_logs", Type::Bool)
                 .description("Whether REJECT flow logs go to CloudWatch Logs.")
                 .default(Value::Bool(true)),
@@ -134,6 +140,16 @@ impl Resource for NetworkResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let support = config.get("enable_dns_support").and_then(Value::as_bool);
+        let hostnames = config.get("enable_dns_hostnames").and_then(Value::as_bool);
+        if support == Some(false) && hostnames != Some(false) {
+            diags.error_at(
+                AttributePath::new().attr("enable_dns_hostnames"),
+                "DNS Hostnames Need DNS Support",
+                "AWS gives instances DNS hostnames only while DNS support is on. Set \
+                 enable_dns_hostnames = false together with enable_dns_support = false.",
+            );
+        }
         let Some(cidr) = config.get("cidr_block").and_then(Value::as_str) else {
             return;
         };
@@ -331,6 +347,20 @@ impl Resource for NetworkResource {
             }
         }
 
+        let dns_changed = convert::bool_or(prior, "enable_dns_support", true)
+            != spec.enable_dns_support
+            || convert::bool_or(prior, "enable_dns_hostnames", true) != spec.enable_dns_hostnames;
+        if dns_changed {
+            let cancel = ctx.cancel_token();
+            if let Err(e) = ops::update_dns(aws, &state, &spec, cancel, ctx.deadline()).await {
+                diags.error(
+                    "Cannot Update DNS Settings",
+                    format!("Changing the VPC's DNS settings failed: {e}."),
+                );
+                return Some(prior.clone());
+            }
+        }
+
         let flow_log_incomplete = state.flow_log_id.is_none()
             || state.flow_log_group_name.is_none()
             || state.flow_log_role_arn.is_none();
@@ -465,6 +495,8 @@ fn spec_from(
         public_subnet_cidrs: convert::opt_string_list(planned, "public_subnet_cidrs"),
         private_subnet_cidrs: convert::opt_string_list(planned, "private_subnet_cidrs"),
         flow_logs: convert::bool_or(planned, "flow_logs", true),
+        enable_dns_support: convert::bool_or(planned, "enable_dns_support", true),
+        enable_dns_hostnames: convert::bool_or(planned, "enable_dns_hostnames", true),
         flow_log_retention_days: convert::opt_i64(planned, "flow_log_retention_days")
             .and_then(|d| i32::try_from(d).ok())
             .unwrap_or(30),
@@ -507,6 +539,13 @@ fn state_from(value: &Value) -> NetworkState {
 fn state_value(base: &Value, found: &NetworkState) -> Value {
     let mut v = base.clone();
     let set = |v: &mut Value, name: &str, value: Value| tfplugin::plan::set_attr(v, name, value);
+    // DNS settings are not read back (two calls per refresh); an import assumes the
+    // defaults, and the next apply sets them if the VPC differs.
+    for dns in ["enable_dns_support", "enable_dns_hostnames"] {
+        if base.get(dns).is_none_or(|b| !b.is_known() || b.is_null()) {
+            set(&mut v, dns, Value::Bool(true));
+        }
+    }
     let vpc = convert::opt(&found.vpc_id);
     set(&mut v, "id", vpc.clone());
     set(&mut v, "vpc_id", vpc);

@@ -51,6 +51,10 @@ pub(crate) struct NetworkSpec {
     pub(crate) private_subnet_cidrs: Option<Vec<String>>,
     /// Whether REJECT traffic is logged to CloudWatch Logs.
     pub(crate) flow_logs: bool,
+    /// The VPC's DNS resolution (`enableDnsSupport`).
+    pub(crate) enable_dns_support: bool,
+    /// DNS hostnames for instances with public addresses (`enableDnsHostnames`).
+    pub(crate) enable_dns_hostnames: bool,
     /// The log group's retention in days, one of [`RETENTION_DAYS`] (0: never expire).
     pub(crate) flow_log_retention_days: i32,
     /// Tags for every object, already merged with the provider's default tags. `Name` and

@@ -160,6 +160,19 @@ pub(crate) async fn set_flow_logs(
     run.finish(result)
 }
 
+/// Sets the VPC's DNS support and DNS hostnames in place, as `spec` says.
+pub(crate) async fn update_dns(
+    c: &AwsClients,
+    state: &NetworkState,
+    spec: &NetworkSpec,
+    cancel: &CancellationToken,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let vpc_id = state.vpc_id.clone().unwrap_or_default();
+    let run = Run::new(c, spec, state.clone(), cancel, deadline);
+    run.set_dns(&vpc_id).await
+}
+
 /// Puts back what a read found out of shape (see [`Drift`]), from a fresh look at the
 /// VPC: a missing NAT gateway (with an idle or new Elastic IP, waited for until
 /// available), a private default route that is missing or goes elsewhere, and the S3
@@ -360,7 +373,7 @@ impl<'a> Run<'a> {
         let vpc_id = self.create_vpc().await?;
 
         let (dns, igw, subnets, tables, eips) = tokio::join!(
-            self.guard(self.enable_dns(&vpc_id)),
+            self.guard(self.set_dns(&vpc_id)),
             self.guard(self.create_internet_gateway(&vpc_id)),
             self.guard(self.create_subnets(&vpc_id, &zones)),
             self.guard(self.create_route_tables(&vpc_id, &zones)),
@@ -462,44 +475,40 @@ impl<'a> Run<'a> {
         Ok(vpc_id)
     }
 
-    async fn enable_dns(&self, vpc_id: &str) -> Result<(), AwsError> {
-        let on = || AttributeBooleanValue::builder().value(true).build();
-        let support = self.retry_codes(
-            // InvalidVpcID.NotFound: the VPC was created a moment ago.
-            &["InvalidVpcID.NotFound"],
-            move || async move {
-                tracing::debug!(vpc_id, "enabling dns support");
-                self.c
-                    .ec2
-                    .modify_vpc_attribute()
-                    .vpc_id(vpc_id)
-                    .enable_dns_support(on())
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|err| AwsError::from_sdk("ModifyVpcAttribute", Some(vpc_id), err))
-            },
-        );
-        let hostnames = self.retry_codes(
-            // InvalidVpcID.NotFound: the VPC was created a moment ago.
-            &["InvalidVpcID.NotFound"],
-            move || async move {
-                tracing::debug!(vpc_id, "enabling dns hostnames");
-                self.c
-                    .ec2
-                    .modify_vpc_attribute()
-                    .vpc_id(vpc_id)
-                    .enable_dns_hostnames(on())
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|err| AwsError::from_sdk("ModifyVpcAttribute", Some(vpc_id), err))
-            },
-        );
-        // AWS changes one attribute per call, and refuses DNS hostnames while DNS support
-        // is off: support first.
-        support.await?;
-        hostnames.await
+    /// Sets the VPC's two DNS attributes as the spec says. AWS changes one attribute per
+    /// call and refuses DNS hostnames while DNS support is off: support goes first when it
+    /// is turned on, last when it is turned off.
+    async fn set_dns(&self, vpc_id: &str) -> Result<(), AwsError> {
+        let support = self.spec.enable_dns_support;
+        let hostnames = self.spec.enable_dns_hostnames;
+        let set = |which: &'static str, on: bool| async move {
+            self.retry_codes(
+                // InvalidVpcID.NotFound: the VPC was created a moment ago.
+                &["InvalidVpcID.NotFound"],
+                move || async move {
+                    tracing::debug!(vpc_id, attribute = which, on, "setting vpc dns attribute");
+                    let value = AttributeBooleanValue::builder().value(on).build();
+                    let call = self.c.ec2.modify_vpc_attribute().vpc_id(vpc_id);
+                    let call = if which == "support" {
+                        call.enable_dns_support(value)
+                    } else {
+                        call.enable_dns_hostnames(value)
+                    };
+                    call.send()
+                        .await
+                        .map(drop)
+                        .map_err(|err| AwsError::from_sdk("ModifyVpcAttribute", Some(vpc_id), err))
+                },
+            )
+            .await
+        };
+        if support {
+            set("support", true).await?;
+            set("hostnames", hostnames).await
+        } else {
+            set("hostnames", false).await?;
+            set("support", false).await
+        }
     }
 
     async fn create_internet_gateway(&self, vpc_id: &str) -> Result<String, AwsError> {
