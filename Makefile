@@ -75,8 +75,10 @@ test: venv install
 
 # The runtime's figures, side by side in one run: start-up to handshake, GetProviderSchema,
 # peak RSS over a plan of terraform/staging, binary size.
+# Run through `cargo test` so that it reuses the workspace's release build (same profile,
+# same features) instead of compiling the AWS SDK again under the bench profile.
 bench: venv install
-	$(CARGO) bench -p terraform-provider-atlas --bench runtime
+	$(CARGO) test --release --workspace --bench runtime
 
 fmt:
 	$(CARGO) fmt --all
