@@ -29,6 +29,12 @@ is_emulator() {
     tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "tests/emulator/server.py"
 }
 
+# True while PID runs: a process that has not exec'd yet (still `setsid`) counts, an
+# exited one (a zombie, whose cmdline is empty) does not.
+is_alive() {
+    [[ -n "$(tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null)" ]]
+}
+
 running_pid() {
     [[ -f "$state/pid" ]] || return 1
     local pid
@@ -65,7 +71,7 @@ start() {
 
     local waited=0
     until [[ -s "$state/port" ]]; do
-        if ! is_emulator "$pid"; then
+        if ! is_alive "$pid"; then
             tail -n 20 "$state/server.log" >&2 || true
             rm -f "$state/pid"
             die "exited before answering (log above, in full in $state/server.log)"
