@@ -457,6 +457,9 @@ fn tls_incoming(
                     continue;
                 }
             };
+            // gRPC answers are small writes: without this, Nagle's algorithm and delayed
+            // acknowledgements add tens of milliseconds to each call.
+            let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
@@ -480,7 +483,11 @@ fn tls_incoming(
 fn plain_incoming(
     listener: TcpListener,
 ) -> impl Stream<Item = Result<TcpStream, io::Error>> + Send + 'static {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        })
+    })
 }
 
 /// go-plugin's controller: Terraform calls Shutdown at the end of every phase.

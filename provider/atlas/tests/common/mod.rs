@@ -261,6 +261,7 @@ impl Plugin {
             let tls = tokio_rustls::TlsConnector::from(config.clone());
             async move {
                 let tcp = tokio::net::TcpStream::connect(addr).await?;
+                tcp.set_nodelay(true)?;
                 let name = ServerName::try_from("localhost").expect("localhost is a DNS name");
                 let stream = tls.connect(name, tcp).await?;
                 Ok::<_, std::io::Error>(TokioIo::new(stream))
