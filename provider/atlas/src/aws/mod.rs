@@ -5,11 +5,13 @@
 //! decision that must be the same everywhere: which errors are retried, how long a wait
 //! may take, how an object is tagged, and how a failure is reported.
 
+mod ec2;
 mod error;
 mod retry;
 mod tags;
 mod wait;
 
+pub(crate) use ec2::{filter, interfaces_using};
 pub(crate) use error::AwsError;
 pub(crate) use retry::{pause, retry_when, retry_while, Interrupted};
 pub(crate) use tags::{ec2_tag, ec2_tag_map, tag_spec, TagDiff, NAME_TAG};

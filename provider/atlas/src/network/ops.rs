@@ -29,8 +29,8 @@ use read::{classify, fetch, role_name};
 pub(crate) mod read;
 
 use crate::aws::{
-    ec2_tag, retry_when, retry_while, tag_spec, wait_nat_gateways, AwsClients, AwsError, NatTarget,
-    TagDiff,
+    ec2_tag, filter, interfaces_using, retry_when, retry_while, tag_spec, wait_nat_gateways,
+    AwsClients, AwsError, NatTarget, TagDiff,
 };
 // `read_in_order` is for the refresh, which knows the recorded zone order.
 pub(crate) use read::{read, read_in_order};
@@ -1453,17 +1453,6 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_iam::types::Tag> {
         .collect()
 }
 
-fn filter<I, S>(name: &str, values: I) -> aws_sdk_ec2::types::Filter
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    aws_sdk_ec2::types::Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().map(Into::into).collect()))
-        .build()
-}
-
 fn unix_millis() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -2162,27 +2151,7 @@ enum Holder {
 
 /// Describes what still uses `id`; best effort, since this only improves an error.
 async fn holders(c: &AwsClients, holder: Holder, id: &str) -> Vec<String> {
-    let interfaces = |filter_name: &'static str| async move {
-        c.ec2
-            .describe_network_interfaces()
-            .filters(filter(filter_name, [id]))
-            .send()
-            .await
-            .map(|answer| {
-                answer
-                    .network_interfaces()
-                    .iter()
-                    .map(|eni| {
-                        format!(
-                            "network interface {} ({})",
-                            eni.network_interface_id().unwrap_or("?"),
-                            eni.description().unwrap_or("no description")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let interfaces = |filter_name: &'static str| interfaces_using(&c.ec2, filter_name, id);
     match holder {
         Holder::Nothing => Vec::new(),
         Holder::Interfaces(filter_name) => interfaces(filter_name).await,

@@ -12,14 +12,17 @@ use std::future::Future;
 use std::time::Instant;
 
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, Tag,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, Tag,
     TagSpecification, UserIdGroupPair,
 };
 use futures::future::join_all;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{is_ipv6, Direction, Role, Rule, RuleDiff, Source, ALL_PROTOCOLS, MODEL_TAG};
-use crate::aws::{ec2_tag_map, retry_while, tag_spec, AwsClients, AwsError, TagDiff, NAME_TAG};
+use crate::aws::{
+    ec2_tag_map, filter, interfaces_using, retry_while, tag_spec, AwsClients, AwsError, TagDiff,
+    NAME_TAG,
+};
 
 /// The AWS error code of a group that is not visible yet, or no longer exists.
 const GROUP_NOT_FOUND: &str = "InvalidGroup.NotFound";
@@ -641,27 +644,7 @@ async fn delete_group(
 /// What still uses group `id`: network interfaces that carry it and groups whose rules
 /// reference it. Best effort, since this only improves an error.
 async fn holders(c: &AwsClients, id: &str) -> Vec<String> {
-    let interfaces = async {
-        c.ec2
-            .describe_network_interfaces()
-            .filters(filter("group-id", [id]))
-            .send()
-            .await
-            .map(|answer| {
-                answer
-                    .network_interfaces()
-                    .iter()
-                    .map(|eni| {
-                        format!(
-                            "network interface {} ({})",
-                            eni.network_interface_id().unwrap_or("?"),
-                            eni.description().unwrap_or("no description")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let interfaces = interfaces_using(&c.ec2, "group-id", id);
     let referencing = |name: &'static str| async move {
         c.ec2
             .describe_security_groups()
@@ -690,17 +673,6 @@ async fn holders(c: &AwsClients, id: &str) -> Vec<String> {
     );
     let groups: BTreeSet<String> = ingress.into_iter().chain(egress).collect();
     interfaces.into_iter().chain(groups).collect()
-}
-
-fn filter<I, S>(name: &str, values: I) -> Filter
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().map(Into::into).collect()))
-        .build()
 }
 
 #[cfg(test)]
