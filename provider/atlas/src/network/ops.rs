@@ -863,23 +863,12 @@ impl<'a> Run<'a> {
         });
 
         all(private_tables.iter().zip(&ids).map(|(table, nat)| {
-            self.retry_codes(
-                // InvalidNatGatewayID.NotFound, InvalidRouteTableID.NotFound: both are new.
-                &["InvalidNatGatewayID.NotFound", "InvalidRouteTableID.NotFound"],
-                move || async move {
-                    tracing::debug!(route_table_id = %table, nat_gateway_id = %nat, "creating route");
-                    self.c
-                        .ec2
-                        .create_route()
-                        .route_table_id(table)
-                        .destination_cidr_block("0.0.0.0/0")
-                        .nat_gateway_id(nat)
-                        .send()
-                        .await
-                        .map(drop)
-                        .map_err(|err| AwsError::from_sdk("CreateRoute", Some(table), err))
-                },
-            )
+            // InvalidNatGatewayID.NotFound, InvalidRouteTableID.NotFound: both are new.
+            let new = &[
+                "InvalidNatGatewayID.NotFound",
+                "InvalidRouteTableID.NotFound",
+            ];
+            self.route_to_nat(table, nat, false, new)
         }))
         .await
         .map(drop)
@@ -1263,7 +1252,9 @@ impl<'a> Run<'a> {
                 let nat = nat.ok_or_else(|| AwsError::InvalidInput {
                     detail: format!("zone {zone} has no NAT gateway to route through"),
                 })?;
-                self.route_to_nat(table, &nat, replace).await
+                // InvalidNatGatewayID.NotFound: the NAT gateway may have been created a moment ago.
+                self.route_to_nat(table, &nat, replace, &["InvalidNatGatewayID.NotFound"])
+                    .await
             }
         }))
         .await
@@ -1310,43 +1301,46 @@ impl<'a> Run<'a> {
             .ok_or_else(|| AwsError::missing("AllocateAddress", Some(zone), "allocation id"))
     }
 
-    /// Sets the default route of `table` to `nat`, replacing the route if one exists.
-    async fn route_to_nat(&self, table: &str, nat: &str, replace: bool) -> Result<(), AwsError> {
-        self.retry_codes(
-            // InvalidNatGatewayID.NotFound: the NAT gateway was created a moment ago.
-            &["InvalidNatGatewayID.NotFound"],
-            || async {
-                tracing::debug!(
-                    route_table_id = table,
-                    nat_gateway_id = nat,
-                    replace,
-                    "routing"
-                );
-                if replace {
-                    self.c
-                        .ec2
-                        .replace_route()
-                        .route_table_id(table)
-                        .destination_cidr_block("0.0.0.0/0")
-                        .nat_gateway_id(nat)
-                        .send()
-                        .await
-                        .map(drop)
-                        .map_err(|err| AwsError::from_sdk("ReplaceRoute", Some(table), err))
-                } else {
-                    self.c
-                        .ec2
-                        .create_route()
-                        .route_table_id(table)
-                        .destination_cidr_block("0.0.0.0/0")
-                        .nat_gateway_id(nat)
-                        .send()
-                        .await
-                        .map(drop)
-                        .map_err(|err| AwsError::from_sdk("CreateRoute", Some(table), err))
-                }
-            },
-        )
+    /// Sets the default route of `table` to `nat`, replacing the route if one exists;
+    /// retries the eventual-consistency error `codes` of the objects that are new.
+    async fn route_to_nat(
+        &self,
+        table: &str,
+        nat: &str,
+        replace: bool,
+        codes: &[&str],
+    ) -> Result<(), AwsError> {
+        self.retry_codes(codes, || async {
+            tracing::debug!(
+                route_table_id = table,
+                nat_gateway_id = nat,
+                replace,
+                "routing"
+            );
+            if replace {
+                self.c
+                    .ec2
+                    .replace_route()
+                    .route_table_id(table)
+                    .destination_cidr_block("0.0.0.0/0")
+                    .nat_gateway_id(nat)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|err| AwsError::from_sdk("ReplaceRoute", Some(table), err))
+            } else {
+                self.c
+                    .ec2
+                    .create_route()
+                    .route_table_id(table)
+                    .destination_cidr_block("0.0.0.0/0")
+                    .nat_gateway_id(nat)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|err| AwsError::from_sdk("CreateRoute", Some(table), err))
+            }
+        })
         .await
     }
 
