@@ -20,7 +20,16 @@ use crate::aws::AwsClients;
 use crate::convert;
 
 /// The services whose endpoint the `endpoints` attribute may override.
-pub(crate) const ENDPOINT_SERVICES: &[&str] = &["ec2", "iam", "kafka", "logs", "sts"];
+pub(crate) const ENDPOINT_SERVICES: &[&str] = &[
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "kafka",
+    "logs",
+    "servicediscovery",
+    "sts",
+];
 
 /// What the resources need once the provider is configured.
 #[derive(Debug)]
@@ -80,7 +89,7 @@ impl Provider for AtlasProvider {
                     .validate(validate::string_length(1, 128)),
                 Attribute::optional("endpoints", Type::Map(Box::new(Type::String)))
                     .description(
-                        "Endpoint URLs by service (`ec2`, `iam`, `kafka`, `logs`, `sts`), for example a local emulator. \
+                        "Endpoint URLs by service (`ec2`, `ecs`, `elbv2`, `iam`, `kafka`, `logs`, `servicediscovery`, `sts`), for example a local emulator. \
                          `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` work too.",
                     )
                     .validate(validate::keys(validate::one_of(ENDPOINT_SERVICES))),
@@ -158,6 +167,9 @@ fn clients(sdk: &aws_types::SdkConfig, endpoints: &BTreeMap<String, String>) -> 
     };
     let mut aws = AwsClients::new(sdk);
     aws.ec2 = aws_sdk_ec2::Client::new(&config_for("ec2"));
+    aws.ecs = aws_sdk_ecs::Client::new(&config_for("ecs"));
+    aws.elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&config_for("elbv2"));
+    aws.servicediscovery = aws_sdk_servicediscovery::Client::new(&config_for("servicediscovery"));
     aws.iam = aws_sdk_iam::Client::new(&config_for("iam"));
     aws.logs = aws_sdk_cloudwatchlogs::Client::new(&config_for("logs"));
     aws.kafka = aws_sdk_kafka::Client::new(&config_for("kafka"));

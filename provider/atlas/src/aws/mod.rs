@@ -22,6 +22,12 @@ pub(crate) use wait::{wait_nat_gateways, NatTarget};
 pub(crate) struct AwsClients {
     /// EC2: VPCs, subnets, gateways, route tables, endpoints, flow logs.
     pub(crate) ec2: aws_sdk_ec2::Client,
+    /// ECS: clusters, task definitions and services.
+    pub(crate) ecs: aws_sdk_ecs::Client,
+    /// Elastic Load Balancing v2: the ALB, its listeners, rules and target groups.
+    pub(crate) elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// Cloud Map: the HTTP namespace Service Connect uses.
+    pub(crate) servicediscovery: aws_sdk_servicediscovery::Client,
     /// CloudWatch Logs: the flow log group.
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// IAM: the flow log delivery role.
@@ -37,6 +43,9 @@ impl AwsClients {
     pub(crate) fn new(config: &aws_types::SdkConfig) -> Self {
         AwsClients {
             ec2: aws_sdk_ec2::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            servicediscovery: aws_sdk_servicediscovery::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             kafka: aws_sdk_kafka::Client::new(config),
