@@ -19,7 +19,7 @@ VENV_STAMP := $(VENV)/.installed
 EMULATOR := tests/emulator/ctl.sh
 TF_DIRS := $(wildcard terraform examples)
 
-.PHONY: help venv build install demo demo-destroy tf emulator-start emulator-stop \
+.PHONY: help venv build release install docs demo demo-destroy tf emulator-start emulator-stop \
 	test bench fmt lint clean
 
 help:
@@ -31,7 +31,9 @@ help:
 	@echo "make test            every test: unit tests and acceptance tests on the emulator"
 	@echo "make bench           measure start-up, schema time, peak RSS and binary size"
 	@echo "make build           build the provider (release)"
-	@echo "make install         build it and install it into the repository's mirror"
+	@echo "make release         build it and pack a registry release into dist/ (VERSION=x.y.z)"
+	@echo "make install         make release, then install its zips into the repository's mirror"
+	@echo "make docs            regenerate docs/ from the provider's schema and examples/"
 	@echo "make venv            create .venv with the emulator (moto) and boto3"
 	@echo "make fmt | lint      format | check formatting and lints (Rust and HCL)"
 	@echo "make clean           remove generated files (not .venv, not cargo's target dir)"
@@ -50,8 +52,18 @@ $(VENV_STAMP): tests/emulator/requirements.txt
 build:
 	$(CARGO) test --release --workspace --no-run
 
-install: build
+# The registry release of the crate's version (VERSION, if given, must equal it): zips,
+# manifest, SHA256SUMS and, with GPG_FINGERPRINT or GPG_KEY_ID set, its signature.
+release: build
+	scripts/release.sh $(if $(VERSION),--version $(VERSION))
+
+# Exactly the zips `make release` wrote, into the mirror that `terraform init` reads.
+install: release
 	scripts/install-provider.sh
+
+# The registry docs, rendered from the schema the built provider answers with.
+docs: build
+	ATLAS_WRITE_DOCS=1 $(CARGO) test --release --workspace --test docs
 
 demo: venv install
 	scripts/demo.sh
@@ -93,5 +105,5 @@ lint:
 
 clean:
 	$(EMULATOR) stop
-	rm -rf .build .terraform-mirror .terraformrc.generated
+	rm -rf .build dist .terraform-mirror .terraformrc.generated
 	find terraform -name .terraform -type d -prune -exec rm -rf {} +
