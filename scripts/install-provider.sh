@@ -9,7 +9,7 @@
 # With TF_CLI_CONFIG_FILE=$PWD/.terraformrc.generated, a plain `terraform init`
 # installs atlas/atlas from the mirror exactly as a registry would serve the release,
 # and every other provider from its registry; `terraform providers lock
-# -fs-mirror=.terraform-mirror` records the zips' hashes, the ones in the SHA256SUMS.
+# -fs-mirror=.terraform-mirror` records the package's h1: hash in a lock file.
 #
 # Usage:
 #   scripts/install-provider.sh           the release of the crate's version that
