@@ -1,7 +1,8 @@
 # atlas: the Terraform provider, its emulator harness and the roots that use it.
 #
 #   make demo    build and install the provider, start the local AWS emulator,
-#                and terraform init + apply terraform/staging against it
+#                and terraform init + apply terraform/staging, staging2 and
+#                production against it
 #   make test    every test (what .ci/run runs)
 #
 # The cargo target directory is cargo's own choice: set CARGO_TARGET_DIR to share
@@ -23,9 +24,9 @@ TF_DIRS := $(wildcard terraform examples)
 	test bench fmt lint clean
 
 help:
-	@echo "make demo            install everything, start the emulator, apply terraform/staging"
-	@echo "make demo-destroy    destroy what the demo applied (the emulator keeps running)"
-	@echo "make tf ARGS=...     run a terraform command in terraform/staging on the emulator"
+	@echo "make demo            install everything, start the emulator, apply the three roots"
+	@echo "make demo-destroy    destroy what the demo applied, in reverse order"
+	@echo "make tf [ROOT=staging2] ARGS=...  run a terraform command in a root on the emulator"
 	@echo "make emulator-start  start the local AWS emulator in the background"
 	@echo "make emulator-stop   stop it"
 	@echo "make test            every test: unit tests and acceptance tests on the emulator"
@@ -69,10 +70,10 @@ demo: venv install
 	scripts/demo.sh
 
 demo-destroy:
-	scripts/tf.sh destroy -auto-approve -input=false
+	scripts/demo-destroy.sh
 
 tf:
-	scripts/tf.sh $(ARGS)
+	TF_ROOT=$(or $(ROOT),staging) scripts/tf.sh $(ARGS)
 
 emulator-start: venv
 	$(EMULATOR) start

@@ -278,6 +278,8 @@ impl Request {
 pub struct Workspace<'e> {
     emulator: &'e Emulator,
     dir: TempDir,
+    /// The copy of the root inside `dir`, where Terraform runs.
+    root: PathBuf,
     cli_config: PathBuf,
 }
 
@@ -309,8 +311,9 @@ impl<'e> Workspace<'e> {
     ///
     /// Working files (`.terraform/`, the dependency lock file and local state) are
     /// not copied: each workspace initializes from scratch, with the provider as
-    /// `make install` last installed it. A root must be self-contained, since
-    /// nothing outside it is copied.
+    /// `make install` last installed it. Besides the root, only the `modules/` folder
+    /// beside it is copied. The values a root needs only on the emulator go into
+    /// [`EMULATOR_TFVARS`]: see `emulator_values`.
     ///
     /// # Panics
     ///
@@ -339,31 +342,50 @@ impl<'e> Workspace<'e> {
             .prefix("atlas-workspace-")
             .tempdir()
             .expect("create a temporary directory for the workspace");
-        copy_tree(&source, dir.path())
+        // The root keeps its name and its sibling `modules/` folder, if it has one, so
+        // that `source = "../modules/..."` resolves in the copy as in the repository.
+        let name = source.file_name().expect("a root module has a folder name");
+        let root_copy = dir.path().join(name);
+        fs::create_dir_all(&root_copy).expect("create the root's folder in the workspace");
+        copy_tree(&source, &root_copy)
             .unwrap_or_else(|error| panic!("copy {} into a workspace: {error}", source.display()));
+        let modules = source.join("../modules");
+        if modules.is_dir() && name != "modules" {
+            let modules_copy = dir.path().join("modules");
+            fs::create_dir_all(&modules_copy).expect("create the modules folder");
+            copy_tree(&modules, &modules_copy).unwrap_or_else(|error| {
+                panic!("copy {} into a workspace: {error}", modules.display())
+            });
+        }
 
         emulator.create_bucket(STATE_BUCKET);
         let backend = template
             .replace("@BUCKET@", STATE_BUCKET)
             .replace("@ENDPOINT@", &emulator.endpoint());
-        fs::write(dir.path().join(BACKEND_FILE), backend).expect("write the backend settings");
+        fs::write(root_copy.join(BACKEND_FILE), backend).expect("write the backend settings");
+        let values = emulator_values(emulator, &root_copy);
+        if !values.is_empty() {
+            fs::write(root_copy.join(EMULATOR_TFVARS), values)
+                .expect("write the emulator's variable values");
+        }
 
         Workspace {
             emulator,
             dir,
+            root: root_copy,
             cli_config,
         }
     }
 
     /// The workspace directory, where Terraform runs.
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// Writes a file into the workspace, such as a `terraform.tfvars` that changes
     /// an input between two applies.
     pub fn write_file(&self, name: &str, contents: &str) {
-        let path = self.dir.path().join(name);
+        let path = self.root.join(name);
         fs::write(&path, contents)
             .unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
     }
@@ -456,7 +478,7 @@ impl<'e> Workspace<'e> {
         let mut command = Command::new("terraform");
         command
             .args(args)
-            .current_dir(self.dir.path())
+            .current_dir(&self.root)
             .stdin(Stdio::null())
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
@@ -505,6 +527,36 @@ impl<'e> Workspace<'e> {
         );
         (command, output)
     }
+}
+
+/// The file with the values a root needs only on the emulator, which Terraform loads
+/// after `terraform.tfvars` (so these win).
+pub const EMULATOR_TFVARS: &str = "emulator.auto.tfvars";
+
+/// The emulator-only values of the root at `root`, by the variables it declares: an ALB
+/// certificate created in the emulator's ACM for `certificate_arn`, and the emulator's
+/// state bucket for `staging_state` (where staging2 reads staging's outputs).
+fn emulator_values(emulator: &Emulator, root: &Path) -> String {
+    let declared = |variable: &str| {
+        let needle = format!("variable \"{variable}\"");
+        fs::read_dir(root).into_iter().flatten().flatten().any(|entry| {
+            entry.path().extension().is_some_and(|ext| ext == "tf")
+                && fs::read_to_string(entry.path()).is_ok_and(|text| text.contains(&needle))
+        })
+    };
+    let mut values = String::new();
+    if declared("certificate_arn") {
+        let arn = emulator.create_certificate("*.atlas.example.com");
+        values.push_str(&format!("certificate_arn = \"{arn}\"\n"));
+    }
+    if declared("staging_state") {
+        values.push_str(&format!(
+            "staging_state = {{\n  bucket   = \"{STATE_BUCKET}\"\n  key      = \"staging/terraform.tfstate\"\n  \
+             region   = \"eu-west-1\"\n  endpoint = \"{}\"\n}}\n",
+            emulator.endpoint()
+        ));
+    }
+    values
 }
 
 /// Copies a root module's files, leaving out Terraform's working files.
