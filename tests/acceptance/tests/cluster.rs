@@ -328,3 +328,56 @@ async fn invalid_name_is_refused_before_aws() {
     assert!(stderr.contains("name may only contain"), "{stderr}");
     assert_eq!(emulator.count("ecs", "CreateCluster"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_with_a_service_left_names_it_and_keeps_everything() {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.init();
+    workspace.apply();
+
+    // A service made outside Terraform in the cluster.
+    aws.ecs
+        .register_task_definition()
+        .family("web")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("web")
+                .image("nginx")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RegisterTaskDefinition");
+    aws.ecs
+        .create_service()
+        .cluster(NAME)
+        .service_name("web")
+        .task_definition("web")
+        .desired_count(0)
+        .send()
+        .await
+        .expect("CreateService");
+
+    let output = workspace.try_tf(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(!output.status.success(), "the destroy succeeded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Cluster Still Has Services"), "{stderr}");
+    assert!(stderr.contains("service web"), "{stderr}");
+    assert!(describe(&aws.ecs, NAME).await.is_some());
+    assert_eq!(namespaces(&aws.sd).await.len(), 1, "the namespace is kept");
+
+    // Once the service is gone, the destroy goes through.
+    aws.ecs
+        .delete_service()
+        .cluster(NAME)
+        .service("web")
+        .send()
+        .await
+        .expect("DeleteService");
+    workspace.destroy();
+    assert!(describe(&aws.ecs, NAME).await.is_none());
+    assert!(namespaces(&aws.sd).await.is_empty());
+}

@@ -7,6 +7,7 @@ and what the patch changes.
 """
 
 from . import (
+    ecs_delete_cluster_in_use,
     ecs_update_cluster_settings,
     kafka_cluster_lifecycle,
     kafka_connectivity,
@@ -19,6 +20,7 @@ EXTENSIONS = (
     kafka_cluster_lifecycle,
     kafka_connectivity,
     ecs_update_cluster_settings,
+    ecs_delete_cluster_in_use,
 )
 
 
