@@ -5,7 +5,9 @@
 //! serves in debug mode and prints the `TF_REATTACH_PROVIDERS` value to export.
 
 mod aws;
+mod cluster;
 mod convert;
+mod ingress;
 mod msk_public_access;
 mod network;
 mod provider;

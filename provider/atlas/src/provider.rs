@@ -149,6 +149,8 @@ impl Provider for AtlasProvider {
             Arc::new(crate::msk_public_access::MskPublicAccessResource::new(
                 self.shared.clone(),
             )),
+            Arc::new(crate::cluster::ClusterResource::new(self.shared.clone())),
+            Arc::new(crate::ingress::IngressResource::new(self.shared.clone())),
         ]
     }
 

@@ -193,6 +193,32 @@ impl Emulator {
         );
     }
 
+    /// Requests an ACM certificate for `domain` in [`REGION`] and returns its ARN, for
+    /// an HTTPS listener.
+    ///
+    /// The test crate has no ACM client of its own, so this runs
+    /// `tests/emulator/create_certificate.py` (boto3) with the project's virtualenv.
+    pub fn create_certificate(&self, domain: &str) -> String {
+        let root = repo_root();
+        let mut command = Command::new(root.join(".venv/bin/python"));
+        command
+            .arg(root.join("tests/emulator/create_certificate.py"))
+            .arg("--endpoint")
+            .arg(self.endpoint())
+            .arg("--region")
+            .arg(REGION)
+            .arg(domain);
+        let output = command
+            .output()
+            .expect("run tests/emulator/create_certificate.py");
+        assert!(
+            output.status.success(),
+            "create certificate {domain} on the emulator: {}",
+            describe(&command, &output)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// Every AWS request the emulator has served so far, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         let path = self.dir.path().join("requests.jsonl");

@@ -6,10 +6,22 @@ moto in place. They must be applied before the server handles its first request.
 and what the patch changes.
 """
 
-from . import kafka_cluster_lifecycle, kafka_connectivity, nat_gateway_client_token
+from . import (
+    ecs_delete_cluster_in_use,
+    ecs_update_cluster_settings,
+    kafka_cluster_lifecycle,
+    kafka_connectivity,
+    nat_gateway_client_token,
+)
 
 # Every extension, in the order they are applied.
-EXTENSIONS = (nat_gateway_client_token, kafka_cluster_lifecycle, kafka_connectivity)
+EXTENSIONS = (
+    nat_gateway_client_token,
+    kafka_cluster_lifecycle,
+    kafka_connectivity,
+    ecs_update_cluster_settings,
+    ecs_delete_cluster_in_use,
+)
 
 
 def apply_all() -> list[str]:
