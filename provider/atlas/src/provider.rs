@@ -149,6 +149,7 @@ impl Provider for AtlasProvider {
             Arc::new(crate::msk_public_access::MskPublicAccessResource::new(
                 self.shared.clone(),
             )),
+            Arc::new(crate::service::ServiceResource::new(self.shared.clone())),
         ]
     }
 

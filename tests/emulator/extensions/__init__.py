@@ -6,10 +6,20 @@ moto in place. They must be applied before the server handles its first request.
 and what the patch changes.
 """
 
-from . import kafka_cluster_lifecycle, kafka_connectivity, nat_gateway_client_token
+from . import (
+    ecs_service_connect,
+    kafka_cluster_lifecycle,
+    kafka_connectivity,
+    nat_gateway_client_token,
+)
 
 # Every extension, in the order they are applied.
-EXTENSIONS = (nat_gateway_client_token, kafka_cluster_lifecycle, kafka_connectivity)
+EXTENSIONS = (
+    nat_gateway_client_token,
+    kafka_cluster_lifecycle,
+    kafka_connectivity,
+    ecs_service_connect,
+)
 
 
 def apply_all() -> list[str]:
