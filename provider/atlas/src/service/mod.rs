@@ -355,28 +355,25 @@ impl Resource for ServiceResource {
         };
         let own_rule = prior_get("rule_arn");
         let wanted = model::normalized_hostnames(&hostnames);
-        match ops::listener_rules(&configured.aws, listener).await {
-            Ok(rules) => {
-                for (arn, rule) in rules {
-                    if own_rule.as_str() == Some(arn.as_str()) {
-                        continue;
-                    }
-                    let theirs = model::normalized_hostnames(&rule.hostnames);
-                    for host in wanted.iter().filter(|h| theirs.contains(h)) {
-                        diags.error_at(
-                            path.clone(),
-                            "Hostname Already Routed",
-                            format!(
-                                "The listener already has rule {arn} for the host name {host:?}, \
-                                 and this service does not own it. Remove that rule or this \
-                                 host name."
-                            ),
-                        );
-                    }
+        let conflicts =
+            match conflicting_rules(&configured.aws, listener, &own_rule, &wanted, &owner).await {
+                Ok(conflicts) => conflicts,
+                // The listener may be created in the same apply; the rule's creation checks
+                // the priority again, and the plan after it the host names.
+                Err(e) => {
+                    tracing::debug!(error = %e, "listener rules not readable at plan time");
+                    Vec::new()
                 }
-            }
-            // The listener may be created in the same apply; the rule's creation checks again.
-            Err(e) => tracing::debug!(error = %e, "listener rules not readable at plan time"),
+            };
+        for (arn, host) in conflicts {
+            diags.error_at(
+                path.clone(),
+                "Hostname Already Routed",
+                format!(
+                    "The listener already has rule {arn} for the host name {host:?}, and this \
+                     service does not own it. Remove that rule or this host name."
+                ),
+            );
         }
     }
 
@@ -447,7 +444,16 @@ impl Resource for ServiceResource {
         // 3. The host-name rule.
         if let (Some(route), Some(target_group)) = (&inputs.route, &made.target_group) {
             if let (Some(listener), false) = (&route.listener_arn, route.hostnames.is_empty()) {
-                match ops::create_rule(aws, listener, &route.hostnames, target_group, &tags).await {
+                match ops::create_rule(
+                    aws,
+                    listener,
+                    &route.hostnames,
+                    target_group,
+                    &inputs.owner(),
+                    &tags,
+                )
+                .await
+                {
                     Ok((arn, priority)) => made.rule = Some((arn, priority)),
                     Err(e) => {
                         failed(diags, "Creating the listener rule", &e);
@@ -685,7 +691,16 @@ impl Resource for ServiceResource {
                 }
                 None => {
                     drop_rule = prior_rule.clone();
-                    match ops::create_rule(aws, listener, hostnames, target_group, &tags).await {
+                    match ops::create_rule(
+                        aws,
+                        listener,
+                        hostnames,
+                        target_group,
+                        &inputs.owner(),
+                        &tags,
+                    )
+                    .await
+                    {
                         Ok(rule) => made.rule = Some(rule),
                         Err(e) => {
                             failed(diags, "Creating the listener rule", &e);
@@ -799,6 +814,34 @@ impl Resource for ServiceResource {
     }
 }
 
+/// The rules of `listener`, other than `own_rule` and those tagged as created by
+/// `owner`, that match one of `wanted`: `(rule ARN, host name)`.
+async fn conflicting_rules(
+    aws: &crate::aws::AwsClients,
+    listener: &str,
+    own_rule: &Value,
+    wanted: &[String],
+    owner: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut conflicts = Vec::new();
+    for (arn, rule) in ops::listener_rules(aws, listener).await? {
+        if own_rule.as_str() == Some(arn.as_str()) {
+            continue;
+        }
+        let theirs = model::normalized_hostnames(&rule.hostnames);
+        for host in wanted.iter().filter(|h| theirs.contains(h)) {
+            conflicts.push((arn.clone(), host.clone()));
+        }
+    }
+    if conflicts.is_empty() {
+        return Ok(conflicts);
+    }
+    let arns: Vec<String> = conflicts.iter().map(|(arn, _)| arn.clone()).collect();
+    let owners = ops::rule_owners(aws, &arns).await?;
+    conflicts.retain(|(arn, _)| owners.get(arn).map(String::as_str) != Some(owner));
+    Ok(conflicts)
+}
+
 /// The inputs of a plan or state, all known.
 #[derive(Debug, Clone)]
 struct Inputs {
@@ -848,6 +891,11 @@ impl Inputs {
             service_connect: service_connect_from(v.get("service_connect")),
             route: route_from(v.get("route")),
         })
+    }
+
+    /// `<cluster name>/<service name>`, the value of the rule's owner tag.
+    fn owner(&self) -> String {
+        format!("{}/{}", model::cluster_name(&self.cluster), self.name)
     }
 
     fn spec(&self, made: &Made, tags: &BTreeMap<String, String>) -> ServiceSpec {

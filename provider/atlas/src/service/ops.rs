@@ -17,6 +17,11 @@ use tokio_util::sync::CancellationToken;
 use super::model::{self, Container, ServiceConnect};
 use crate::aws::{pause, retry_while, AwsClients, AwsError, Interrupted};
 
+/// The tag that marks a listener rule with the service that created it,
+/// `<cluster name>/<service name>`: a rule of the same service found at plan time (as
+/// when a tainted service is replaced) is not a conflict.
+pub(crate) const OWNER_TAG: &str = "atlas:service";
+
 /// What the service is asked to be.
 #[derive(Debug, Clone)]
 pub(crate) struct ServiceSpec {
@@ -418,9 +423,12 @@ pub(crate) async fn create_rule(
     listener_arn: &str,
     hostnames: &[String],
     target_group: &str,
+    owner: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(String, i64), AwsError> {
     let operation = "CreateRule";
+    let mut tags = tags.clone();
+    tags.insert(OWNER_TAG.to_owned(), owner.to_owned());
     for _ in 0..5 {
         let taken = listener_priorities(aws, listener_arn).await?;
         let Some(priority) = model::first_free_priority(hostnames, &taken) else {
@@ -436,7 +444,7 @@ pub(crate) async fn create_rule(
             .priority(priority as i32)
             .conditions(host_condition(hostnames))
             .actions(forward(target_group))
-            .set_tags((!tags.is_empty()).then(|| elb_tags(tags)))
+            .set_tags(Some(elb_tags(&tags)))
             .send()
             .await
         {
@@ -461,6 +469,35 @@ pub(crate) async fn create_rule(
     Err(AwsError::InvalidInput {
         detail: format!("every free priority of listener {listener_arn} was taken while trying"),
     })
+}
+
+/// The [`OWNER_TAG`] of each rule, where it has one.
+pub(crate) async fn rule_owners(
+    aws: &AwsClients,
+    rule_arns: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut owners = BTreeMap::new();
+    // DescribeTags takes at most 20 ARNs.
+    for chunk in rule_arns.chunks(20) {
+        let answer = aws
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeTags", None, e))?;
+        for description in answer.tag_descriptions() {
+            let owner = description
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(OWNER_TAG))
+                .and_then(|t| t.value());
+            if let (Some(arn), Some(owner)) = (description.resource_arn(), owner) {
+                owners.insert(arn.to_owned(), owner.to_owned());
+            }
+        }
+    }
+    Ok(owners)
 }
 
 /// Sets the host names and target of an existing rule.
