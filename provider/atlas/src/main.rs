@@ -12,6 +12,7 @@ mod msk_public_access;
 mod network;
 mod provider;
 mod security_model;
+mod service;
 mod tags;
 
 use std::process::ExitCode;

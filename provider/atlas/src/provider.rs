@@ -151,6 +151,7 @@ impl Provider for AtlasProvider {
             )),
             Arc::new(crate::cluster::ClusterResource::new(self.shared.clone())),
             Arc::new(crate::ingress::IngressResource::new(self.shared.clone())),
+            Arc::new(crate::service::ServiceResource::new(self.shared.clone())),
         ]
     }
 

@@ -11,6 +11,8 @@
 //! fails the test with a message that says which `make` target fixes it. `make test`
 //! runs those targets first.
 
+pub mod service_fixture;
+
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;

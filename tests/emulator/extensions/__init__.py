@@ -9,6 +9,7 @@ and what the patch changes.
 from . import (
     ecs_delete_cluster_in_use,
     ecs_update_cluster_settings,
+    ecs_service_connect,
     kafka_cluster_lifecycle,
     kafka_connectivity,
     nat_gateway_client_token,
@@ -21,6 +22,7 @@ EXTENSIONS = (
     kafka_connectivity,
     ecs_update_cluster_settings,
     ecs_delete_cluster_in_use,
+    ecs_service_connect,
 )
 
 
