@@ -202,10 +202,10 @@ impl Resource for IngressResource {
             }
         }
 
-        // 2. The load balancer, active.
+        // 2. The load balancer.
         tracing::debug!(name = %spec.name, "creating load balancer");
-        match create_load_balancer(elbv2, &spec, ctx).await {
-            Ok(lb) => found.lb = Some(lb),
+        let lb_arn = match create_load_balancer(elbv2, &spec).await {
+            Ok(arn) => arn,
             Err(e) => {
                 creation_failed(diags, &spec, &e);
                 // Nothing holds the target group yet: remove it rather than leave it.
@@ -219,14 +219,22 @@ impl Resource for IngressResource {
                 }
                 return None;
             }
-        }
-        let lb_arn = found
-            .lb
-            .as_ref()
-            .map(|lb| lb.arn.clone())
-            .unwrap_or_default();
+        };
 
-        // 3. The listeners.
+        // 3. Active. A load balancer that exists is kept in state whatever happens next.
+        match wait_active(elbv2, &lb_arn, ctx).await {
+            Ok(lb) => found.lb = Some(lb),
+            Err(e) => {
+                creation_failed(diags, &spec, &e);
+                found.lb = Some(LbView {
+                    arn: lb_arn,
+                    ..LbView::default()
+                });
+                return Some(state_value(planned, &found));
+            }
+        }
+
+        // 4. The listeners.
         let desired = spec.desired(found.target_group.as_deref());
         for want in desired.listeners() {
             tracing::debug!(load_balancer = %lb_arn, port = want.port, "creating listener");
@@ -952,11 +960,7 @@ async fn create_target_group(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsEr
         .ok_or_else(|| AwsError::missing(operation, Some(&name), "TargetGroupArn"))
 }
 
-async fn create_load_balancer(
-    elbv2: &Elbv2,
-    spec: &Spec,
-    ctx: &Context,
-) -> Result<LbView, AwsError> {
+async fn create_load_balancer(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsError> {
     let operation = "CreateLoadBalancer";
     let answer = elbv2
         .create_load_balancer()
@@ -977,7 +981,7 @@ async fn create_load_balancer(
     let arn = lb
         .load_balancer_arn()
         .ok_or_else(|| AwsError::missing(operation, Some(&spec.name), "LoadBalancerArn"))?;
-    wait_active(elbv2, arn, ctx).await
+    Ok(arn.to_owned())
 }
 
 /// Polls the load balancer until it is `active`.
