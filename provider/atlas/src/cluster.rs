@@ -1097,6 +1097,8 @@ fn state_value(base: &Value, found: &FoundCluster, namespace: Option<&Namespace>
         "default_namespace_arn",
         convert::opt(&found.default_namespace),
     );
+    // Tags added or changed outside Terraform show as a difference of tags_all.
+    set(&mut state, "tags_all", convert::map(&found.tags));
     set_namespace(&mut state, namespace);
     if let Some(namespace) = namespace {
         set(&mut state, "namespace_name", Value::string(&namespace.name));

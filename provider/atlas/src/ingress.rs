@@ -367,6 +367,7 @@ impl Resource for IngressResource {
                 return partial(&found);
             }
         }
+        found.tags = Some(spec.tags.clone());
 
         // 3. The default target group: a new one on a new port, or when it is gone.
         let port_changed =
@@ -922,6 +923,8 @@ struct Found {
     target_group: Option<String>,
     target_port: Option<i32>,
     health_check_path: Option<String>,
+    /// The load balancer's tags, when they were read.
+    tags: Option<BTreeMap<String, String>>,
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -1140,6 +1143,7 @@ async fn read_all(
         );
     }
     found.listeners.sort_by_key(|l| l.port);
+    found.tags = Some(lb_tags(elbv2, lb_arn).await?);
 
     let tg = tg.map(str::to_owned).or_else(|| {
         found
@@ -1390,6 +1394,10 @@ fn state_value(base: &Value, found: &Found) -> Value {
     let mut listeners = found.listeners.clone();
     listeners.sort_by_key(|l| l.port);
     set(&mut v, "listeners", listeners_value(&listeners));
+    // Tags added or changed outside Terraform show as a difference of tags_all.
+    if let Some(tags) = &found.tags {
+        set(&mut v, "tags_all", convert::map(tags));
+    }
     v
 }
 
