@@ -213,7 +213,10 @@ impl Resource for IngressResource {
                     if let Err(cleanup) = delete_target_group(elbv2, arn, ctx).await {
                         diags.error(
                             "Target Group Left Behind",
-                            format!("Removing target group {arn} after the failure failed too: {cleanup}. Delete it by hand."),
+                            format!(
+                                "Removing target group {arn} after the failure failed too: \
+                                 {cleanup}. Delete it by hand."
+                            ),
                         );
                     }
                 }
@@ -343,7 +346,10 @@ impl Resource for IngressResource {
             Ok(None) => {
                 diags.error(
                     "Load Balancer Gone",
-                    format!("The load balancer {lb_arn} was deleted outside Terraform during the update."),
+                    format!(
+                        "The load balancer {lb_arn} was deleted outside Terraform during \
+                         the update."
+                    ),
                 );
                 return None;
             }
@@ -479,7 +485,10 @@ impl Resource for IngressResource {
             if let Err(e) = delete_target_group(elbv2, &old, ctx).await {
                 diags.warning(
                     "Old Target Group Left Behind",
-                    format!("The replaced default target group {old} could not be deleted: {e}. Delete it once nothing uses it."),
+                    format!(
+                        "The replaced default target group {old} could not be deleted: \
+                         {e}. Delete it once nothing uses it."
+                    ),
                 );
             }
         }
@@ -496,7 +505,10 @@ impl Resource for IngressResource {
         if let Err(e) = delete_all(elbv2, prior, &lb_arn, tg.as_deref(), ctx).await {
             diags.error(
                 "Load Balancer Deletion Failed",
-                format!("Deleting load balancer {lb_arn} failed: {e}. Destroy again once the cause is fixed."),
+                format!(
+                    "Deleting load balancer {lb_arn} failed: {e}. Destroy again once the \
+                     cause is fixed."
+                ),
             );
         }
     }
@@ -505,7 +517,10 @@ impl Resource for IngressResource {
         if !id.starts_with("arn:") || !id.contains(":loadbalancer/app/") {
             diags.error(
                 "Invalid Import ID",
-                format!("The import id must be the ARN of an application load balancer, but it is {id:?}."),
+                format!(
+                    "The import id must be the ARN of an application load balancer, but \
+                     it is {id:?}."
+                ),
             );
             return None;
         }
