@@ -27,7 +27,7 @@ use tfplugin::diag::Diagnostics;
 use tfplugin::resource::{Context, Plan, Resource, Timeouts};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::validate;
-use tfplugin::value::{Type, Value};
+use tfplugin::value::{AttributePath, Type, Value};
 
 use crate::aws::{pause, retry_while, AwsError, Interrupted, TagDiff};
 use crate::convert;
@@ -53,6 +53,46 @@ impl ClusterResource {
     /// The resource, reading the provider configuration from `shared`.
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         ClusterResource { shared }
+    }
+}
+
+impl ClusterResource {
+    /// The state of a cluster found gone. While its namespace still exists the resource
+    /// stays in state without a cluster ARN, so the plan replaces it and a destroy
+    /// deletes the namespace; otherwise it leaves state.
+    async fn cluster_gone(
+        &self,
+        aws: &crate::aws::AwsClients,
+        current: &Value,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let namespace = match convert::opt_string(current, "namespace_id") {
+            Some(id) => match get_namespace(&aws.servicediscovery, &id).await {
+                Ok(namespace) => namespace,
+                Err(e) => {
+                    read_failed(diags, name, &e);
+                    return Some(current.clone());
+                }
+            },
+            None => None,
+        };
+        let Some(namespace) = namespace else {
+            diags.warning(
+                "Cluster Gone",
+                format!(
+                    "The ECS cluster {name:?} and its namespace no longer exist, so this \
+                     atlas_cluster was removed from state. The next apply creates them again."
+                ),
+            );
+            return None;
+        };
+        tracing::debug!(cluster = %name, namespace_id = %namespace.id, "cluster gone, namespace left");
+        let mut state = current.clone();
+        set_namespace(&mut state, Some(&namespace));
+        tfplugin::plan::set_attr(&mut state, "arn", Value::Null);
+        tfplugin::plan::set_attr(&mut state, "default_namespace_arn", Value::Null);
+        Some(state)
     }
 }
 
@@ -128,6 +168,12 @@ impl Resource for ClusterResource {
             plan.set("tags_all", Value::unknown());
         }
 
+        // A cluster found gone (its namespace left) is replaced: the create makes both.
+        if !plan.is_create() && plan.prior.get("arn").is_none_or(Value::is_null) {
+            plan.set("arn", Value::unknown());
+            plan.requires_replace.push(AttributePath::new().attr("arn"));
+        }
+
         // A namespace found gone is created again by the update.
         if !plan.is_create() && plan.prior.get("namespace_id").is_none_or(Value::is_null) {
             plan.set("namespace_id", Value::unknown());
@@ -148,7 +194,27 @@ impl Resource for ClusterResource {
         let aws = &configured.aws;
         let spec = Spec::from_value(planned, &configured.default_tags);
 
-        // 1. The namespace: taken over when an earlier attempt left it, else created.
+        // 1. No other cluster of this name: ECS would answer CreateCluster with it.
+        match describe_cluster(&aws.ecs, &spec.name).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                diags.error(
+                    "Cluster Already Exists",
+                    format!(
+                        "An active ECS cluster named {:?} already exists. Import it with \
+                         `terraform import <address> {}`, or choose another name.",
+                        spec.name, spec.name
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                creation_failed(diags, &spec, &e);
+                return None;
+            }
+        }
+
+        // 2. The namespace: taken over when an earlier attempt left it, else created.
         tracing::debug!(cluster = %spec.name, namespace = %spec.namespace_name, "creating cluster namespace");
         let namespace = match ensure_namespace(&aws.servicediscovery, &spec, ctx).await {
             Ok(namespace) => namespace,
@@ -158,15 +224,15 @@ impl Resource for ClusterResource {
             }
         };
 
-        // 2. The cluster, with the namespace as its Service Connect default.
+        // 3. The cluster, with the namespace as its Service Connect default.
         tracing::debug!(cluster = %spec.name, namespace_id = %namespace.id, "creating ecs cluster");
         let created = create_cluster(&aws.ecs, &spec, &namespace.arn, ctx).await;
         let found = match created {
             Ok(found) => found,
             Err(e) => {
                 creation_failed(diags, &spec, &e);
-                // The namespace stays in state (tainted): the next apply or a destroy
-                // removes it.
+                // The namespace stays in state (tainted, without a cluster ARN): the
+                // next apply replaces it and a destroy removes it.
                 let mut state = planned.clone();
                 set_namespace(&mut state, Some(&namespace));
                 tfplugin::plan::set_attr(&mut state, "arn", Value::Null);
@@ -190,23 +256,12 @@ impl Resource for ClusterResource {
 
         let found = match describe_cluster(&aws.ecs, &name).await {
             Ok(Some(found)) => found,
-            Ok(None) => {
-                diags.warning(
-                    "Cluster Gone",
-                    format!(
-                        "The ECS cluster {name:?} no longer exists, so this atlas_cluster was \
-                         removed from state. The next apply creates it again and takes over its \
-                         namespace if that still exists."
-                    ),
-                );
-                return None;
-            }
+            Ok(None) => return self.cluster_gone(aws, current, &name, diags).await,
             Err(e) => {
                 read_failed(diags, &name, &e);
                 return Some(current.clone());
             }
         };
-
         let namespace = match convert::opt_string(current, "namespace_id") {
             Some(id) => match get_namespace(&aws.servicediscovery, &id).await {
                 Ok(namespace) => namespace,
@@ -1042,6 +1097,8 @@ fn state_value(base: &Value, found: &FoundCluster, namespace: Option<&Namespace>
         "default_namespace_arn",
         convert::opt(&found.default_namespace),
     );
+    // Tags added or changed outside Terraform show as a difference of tags_all.
+    set(&mut state, "tags_all", convert::map(&found.tags));
     set_namespace(&mut state, namespace);
     if let Some(namespace) = namespace {
         set(&mut state, "namespace_name", Value::string(&namespace.name));

@@ -202,10 +202,10 @@ impl Resource for IngressResource {
             }
         }
 
-        // 2. The load balancer, active.
+        // 2. The load balancer.
         tracing::debug!(name = %spec.name, "creating load balancer");
-        match create_load_balancer(elbv2, &spec, ctx).await {
-            Ok(lb) => found.lb = Some(lb),
+        let lb_arn = match create_load_balancer(elbv2, &spec).await {
+            Ok(arn) => arn,
             Err(e) => {
                 creation_failed(diags, &spec, &e);
                 // Nothing holds the target group yet: remove it rather than leave it.
@@ -213,20 +213,31 @@ impl Resource for IngressResource {
                     if let Err(cleanup) = delete_target_group(elbv2, arn, ctx).await {
                         diags.error(
                             "Target Group Left Behind",
-                            format!("Removing target group {arn} after the failure failed too: {cleanup}. Delete it by hand."),
+                            format!(
+                                "Removing target group {arn} after the failure failed too: \
+                                 {cleanup}. Delete it by hand."
+                            ),
                         );
                     }
                 }
                 return None;
             }
-        }
-        let lb_arn = found
-            .lb
-            .as_ref()
-            .map(|lb| lb.arn.clone())
-            .unwrap_or_default();
+        };
 
-        // 3. The listeners.
+        // 3. Active. A load balancer that exists is kept in state whatever happens next.
+        match wait_active(elbv2, &lb_arn, ctx).await {
+            Ok(lb) => found.lb = Some(lb),
+            Err(e) => {
+                creation_failed(diags, &spec, &e);
+                found.lb = Some(LbView {
+                    arn: lb_arn,
+                    ..LbView::default()
+                });
+                return Some(state_value(planned, &found));
+            }
+        }
+
+        // 4. The listeners.
         let desired = spec.desired(found.target_group.as_deref());
         for want in desired.listeners() {
             tracing::debug!(load_balancer = %lb_arn, port = want.port, "creating listener");
@@ -335,7 +346,10 @@ impl Resource for IngressResource {
             Ok(None) => {
                 diags.error(
                     "Load Balancer Gone",
-                    format!("The load balancer {lb_arn} was deleted outside Terraform during the update."),
+                    format!(
+                        "The load balancer {lb_arn} was deleted outside Terraform during \
+                         the update."
+                    ),
                 );
                 return None;
             }
@@ -359,6 +373,7 @@ impl Resource for IngressResource {
                 return partial(&found);
             }
         }
+        found.tags = Some(spec.tags.clone());
 
         // 3. The default target group: a new one on a new port, or when it is gone.
         let port_changed =
@@ -470,7 +485,10 @@ impl Resource for IngressResource {
             if let Err(e) = delete_target_group(elbv2, &old, ctx).await {
                 diags.warning(
                     "Old Target Group Left Behind",
-                    format!("The replaced default target group {old} could not be deleted: {e}. Delete it once nothing uses it."),
+                    format!(
+                        "The replaced default target group {old} could not be deleted: \
+                         {e}. Delete it once nothing uses it."
+                    ),
                 );
             }
         }
@@ -487,7 +505,10 @@ impl Resource for IngressResource {
         if let Err(e) = delete_all(elbv2, prior, &lb_arn, tg.as_deref(), ctx).await {
             diags.error(
                 "Load Balancer Deletion Failed",
-                format!("Deleting load balancer {lb_arn} failed: {e}. Destroy again once the cause is fixed."),
+                format!(
+                    "Deleting load balancer {lb_arn} failed: {e}. Destroy again once the \
+                     cause is fixed."
+                ),
             );
         }
     }
@@ -496,7 +517,10 @@ impl Resource for IngressResource {
         if !id.starts_with("arn:") || !id.contains(":loadbalancer/app/") {
             diags.error(
                 "Invalid Import ID",
-                format!("The import id must be the ARN of an application load balancer, but it is {id:?}."),
+                format!(
+                    "The import id must be the ARN of an application load balancer, but \
+                     it is {id:?}."
+                ),
             );
             return None;
         }
@@ -914,6 +938,8 @@ struct Found {
     target_group: Option<String>,
     target_port: Option<i32>,
     health_check_path: Option<String>,
+    /// The load balancer's tags, when they were read.
+    tags: Option<BTreeMap<String, String>>,
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -952,11 +978,7 @@ async fn create_target_group(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsEr
         .ok_or_else(|| AwsError::missing(operation, Some(&name), "TargetGroupArn"))
 }
 
-async fn create_load_balancer(
-    elbv2: &Elbv2,
-    spec: &Spec,
-    ctx: &Context,
-) -> Result<LbView, AwsError> {
+async fn create_load_balancer(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsError> {
     let operation = "CreateLoadBalancer";
     let answer = elbv2
         .create_load_balancer()
@@ -977,7 +999,7 @@ async fn create_load_balancer(
     let arn = lb
         .load_balancer_arn()
         .ok_or_else(|| AwsError::missing(operation, Some(&spec.name), "LoadBalancerArn"))?;
-    wait_active(elbv2, arn, ctx).await
+    Ok(arn.to_owned())
 }
 
 /// Polls the load balancer until it is `active`.
@@ -1136,6 +1158,7 @@ async fn read_all(
         );
     }
     found.listeners.sort_by_key(|l| l.port);
+    found.tags = Some(lb_tags(elbv2, lb_arn).await?);
 
     let tg = tg.map(str::to_owned).or_else(|| {
         found
@@ -1386,6 +1409,10 @@ fn state_value(base: &Value, found: &Found) -> Value {
     let mut listeners = found.listeners.clone();
     listeners.sort_by_key(|l| l.port);
     set(&mut v, "listeners", listeners_value(&listeners));
+    // Tags added or changed outside Terraform show as a difference of tags_all.
+    if let Some(tags) = &found.tags {
+        set(&mut v, "tags_all", convert::map(tags));
+    }
     v
 }
 

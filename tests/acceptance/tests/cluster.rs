@@ -381,3 +381,66 @@ async fn destroy_with_a_service_left_names_it_and_keeps_everything() {
     assert!(describe(&aws.ecs, NAME).await.is_none());
     assert!(namespaces(&aws.sd).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disappears() {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.init();
+    workspace.apply();
+
+    // The cluster deleted outside Terraform, its namespace left: both are made again.
+    aws.ecs
+        .delete_cluster()
+        .cluster(NAME)
+        .send()
+        .await
+        .expect("DeleteCluster");
+    let PlanOutcome::Changes(text) = workspace.plan_detailed_exitcode() else {
+        panic!("the plan does not see the cluster gone")
+    };
+    assert!(
+        text.contains("1 to add, 0 to change, 1 to destroy"),
+        "{text}"
+    );
+    workspace.apply();
+    let cluster = describe(&aws.ecs, NAME).await.expect("the cluster is back");
+    assert_eq!(
+        cluster
+            .service_connect_defaults()
+            .and_then(|d| d.namespace()),
+        Some(attr(&workspace, "namespace_arn").as_str().unwrap())
+    );
+    assert_eq!(namespaces(&aws.sd).await.len(), 1, "one namespace, not two");
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+
+    // Cluster and namespace both deleted outside Terraform: the resource leaves state
+    // and the next apply creates both.
+    let namespace_id = attr(&workspace, "namespace_id")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws.ecs
+        .delete_cluster()
+        .cluster(NAME)
+        .send()
+        .await
+        .expect("DeleteCluster");
+    aws.sd
+        .delete_namespace()
+        .id(&namespace_id)
+        .send()
+        .await
+        .expect("DeleteNamespace");
+    let PlanOutcome::Changes(text) = workspace.plan_detailed_exitcode() else {
+        panic!("the plan does not see the cluster gone")
+    };
+    assert!(
+        text.contains("1 to add, 0 to change, 0 to destroy"),
+        "{text}"
+    );
+    workspace.apply();
+    assert!(describe(&aws.ecs, NAME).await.is_some());
+    assert_eq!(namespaces(&aws.sd).await.len(), 1);
+}

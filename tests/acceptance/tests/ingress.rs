@@ -522,3 +522,46 @@ async fn bad_inputs_are_refused_before_aws() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_changed_outside_terraform_are_put_back() {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let (inputs, _, _) = prepare(&emulator, &aws.ec2).await;
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.write_file("terraform.tfvars", &inputs.tfvars(""));
+    workspace.init();
+    workspace.apply();
+    let lb_arn = attr(&workspace, "arn");
+
+    aws.elbv2
+        .add_tags()
+        .resource_arns(&lb_arn)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("component")
+                .value("changed")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AddTags");
+    let text = plan_changes(&workspace);
+    assert!(text.contains("\"changed\" -> \"ingress\""), "{text}");
+    workspace.apply();
+    let tags = aws
+        .elbv2
+        .describe_tags()
+        .resource_arns(&lb_arn)
+        .send()
+        .await
+        .expect("DescribeTags");
+    let component = tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("component"))
+        .and_then(|t| t.value())
+        .map(str::to_owned);
+    assert_eq!(component.as_deref(), Some("ingress"));
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+}
