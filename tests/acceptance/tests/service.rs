@@ -760,4 +760,17 @@ async fn emulator_keeps_service_connect_on_deployments() {
         .expect("scale the service");
     let sc_now = aws.service_connect(&fixture, "probe").await.expect("SC");
     assert_eq!(sc_now.services()[0].client_aliases()[0].port(), 81);
+
+    // Neither scaling nor sending the current configuration again starts a deployment.
+    aws.ecs
+        .update_service()
+        .cluster(&fixture.cluster_arn)
+        .service("probe")
+        .service_connect_configuration(sc(81))
+        .send()
+        .await
+        .expect("send the same configuration");
+    let service = aws.service(&fixture, "probe").await;
+    assert_eq!(service.deployments().len(), 2);
+    assert_eq!(service.deployments()[0].id(), deployments[0].id());
 }
