@@ -662,3 +662,129 @@ resource "atlas_service" "waits" {
     );
     assert!(aws.active_revisions("waits").await.is_empty());
 }
+
+/// The emulator extension itself (`tests/emulator/extensions/ecs_service_connect.py`):
+/// Service Connect on the PRIMARY deployment, a new PRIMARY on update, kept when an
+/// update leaves it out, and the cluster's default namespace filled in.
+#[tokio::test(flavor = "multi_thread")]
+async fn emulator_keeps_service_connect_on_deployments() {
+    let emulator = Emulator::start();
+    let fixture = ServiceFixture::create(&emulator).await;
+    let aws = Aws::new(&emulator).await;
+    let task = aws
+        .ecs
+        .register_task_definition()
+        .family("probe")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("probe")
+                .image("example/probe:1")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register a task definition");
+    let task_arn = task
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap();
+    let sc = |port: i32| {
+        ServiceConnectConfiguration::builder()
+            .enabled(true)
+            .services(
+                aws_sdk_ecs::types::ServiceConnectService::builder()
+                    .port_name("http")
+                    .client_aliases(
+                        aws_sdk_ecs::types::ServiceConnectClientAlias::builder()
+                            .dns_name("probe")
+                            .port(port)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let created = aws
+        .ecs
+        .create_service()
+        .cluster(&fixture.cluster_arn)
+        .service_name("probe")
+        .task_definition(task_arn)
+        .desired_count(1)
+        .service_connect_configuration(sc(80))
+        .send()
+        .await
+        .expect("create the service");
+    let deployments = created.service().unwrap().deployments();
+    assert_eq!(deployments.len(), 1);
+    let answered = deployments[0].service_connect_configuration().expect("SC");
+    assert_eq!(answered.namespace(), Some(fixture.namespace_arn.as_str()));
+    assert_eq!(answered.services()[0].client_aliases()[0].port(), 80);
+
+    // A new configuration: a new PRIMARY deployment, the previous one ACTIVE.
+    let updated = aws
+        .ecs
+        .update_service()
+        .cluster(&fixture.cluster_arn)
+        .service("probe")
+        .service_connect_configuration(sc(81))
+        .send()
+        .await
+        .expect("update the service");
+    let deployments = updated.service().unwrap().deployments();
+    assert_eq!(
+        deployments
+            .iter()
+            .map(|d| d.status().unwrap())
+            .collect::<Vec<_>>(),
+        ["PRIMARY", "ACTIVE"]
+    );
+    assert_ne!(deployments[0].id(), deployments[1].id());
+    let port = |d: &aws_sdk_ecs::types::Deployment| {
+        d.service_connect_configuration().unwrap().services()[0].client_aliases()[0].port()
+    };
+    assert_eq!((port(&deployments[0]), port(&deployments[1])), (81, 80));
+
+    // An update without it keeps the current configuration.
+    aws.ecs
+        .update_service()
+        .cluster(&fixture.cluster_arn)
+        .service("probe")
+        .desired_count(3)
+        .send()
+        .await
+        .expect("scale the service");
+    let sc_now = aws.service_connect(&fixture, "probe").await.expect("SC");
+    assert_eq!(sc_now.services()[0].client_aliases()[0].port(), 81);
+
+    // Neither scaling nor sending the current configuration again starts a deployment.
+    aws.ecs
+        .update_service()
+        .cluster(&fixture.cluster_arn)
+        .service("probe")
+        .service_connect_configuration(sc(81))
+        .send()
+        .await
+        .expect("send the same configuration");
+    let service = aws.service(&fixture, "probe").await;
+    let ids = |ds: &[aws_sdk_ecs::types::Deployment]| {
+        ds.iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.id().unwrap_or_default(),
+                    d.status().unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(service.deployments()),
+        ids(deployments),
+        "a deployment started without a change"
+    );
+}

@@ -7,8 +7,9 @@ service: it belongs to a deployment, and DescribeServices (like the CreateServic
 UpdateService answers) shows it as ``deployments[].serviceConnectConfiguration``. When
 the namespace is left out, the cluster's ``serviceConnectDefaults.namespace`` is used.
 An UpdateService that changes the task definition, the network configuration, the load
-balancers or the Service Connect configuration, or that forces a new deployment, starts
-a new ``PRIMARY`` deployment carrying the new settings; the previous one turns
+balancers or the Service Connect configuration (to something other than what the
+service has), or that forces a new deployment, starts a new ``PRIMARY`` deployment
+carrying the new settings; the previous one turns
 ``ACTIVE`` while it drains. An UpdateService without ``serviceConnectConfiguration``
 keeps the current one.
 
@@ -33,13 +34,6 @@ from moto.core.utils import utcnow
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
-# UpdateService parameters whose presence starts a new deployment on AWS.
-_NEW_DEPLOYMENT_PARAMETERS = (
-    "taskDefinition",
-    "networkConfiguration",
-    "loadBalancers",
-    "serviceConnectConfiguration",
-)
 
 
 def _with_default_namespace(configuration: dict, backend: object, cluster: str) -> dict:
@@ -49,6 +43,23 @@ def _with_default_namespace(configuration: dict, backend: object, cluster: str) 
         if defaults.get("namespace"):
             configuration["namespace"] = defaults["namespace"]
     return configuration
+
+
+def _settings(backend: object, cluster: str, service_name: str | None) -> dict:
+    """The settings of a service that start a new deployment when an update changes them."""
+    try:
+        service = backend._get_service(cluster, (service_name or "").split("/")[-1])
+    except Exception:  # the update itself reports the missing service
+        return {}
+    primary = _primary(service) or {}
+    return {
+        "taskDefinition": service.task_definition,
+        "networkConfiguration": copy.deepcopy(service.network_configuration) or None,
+        "loadBalancers": copy.deepcopy(service.load_balancers),
+        "serviceConnectConfiguration": copy.deepcopy(
+            primary.get("serviceConnectConfiguration")
+        ),
+    }
 
 
 def _primary(service: object) -> dict | None:
@@ -81,15 +92,27 @@ def apply() -> None:
 
     def update_service(self: EC2ContainerServiceResponse):
         configuration = self._get_param("serviceConnectConfiguration")
-        new_deployment = bool(self._get_param("forceNewDeployment")) or any(
-            self._get_param(name) is not None for name in _NEW_DEPLOYMENT_PARAMETERS
-        )
+        cluster = self._get_param("cluster", "default")
+        if configuration is not None:
+            configuration = _with_default_namespace(configuration, self.ecs_backend, cluster)
+        before = _settings(self.ecs_backend, cluster, self._get_param("service"))
         result = original_update(self)
         service = result.result["service"]
         # moto copies every parameter onto the service; this one is kept on deployments.
         service.__dict__.pop("service_connect_configuration", None)
         previous = _primary(service)
-        if not new_deployment or previous is None:
+        if previous is None:
+            return result
+        asked = {
+            "taskDefinition": self._get_param("taskDefinition") and service.task_definition,
+            "networkConfiguration": self._get_param("networkConfiguration"),
+            "loadBalancers": self._get_param("loadBalancers"),
+            "serviceConnectConfiguration": configuration,
+        }
+        changed = any(
+            value is not None and value != before.get(name) for name, value in asked.items()
+        )
+        if not changed and not self._get_param("forceNewDeployment"):
             return result
 
         deployment = copy.deepcopy(previous)
@@ -110,10 +133,7 @@ def apply() -> None:
             + ("completed." if completed else "in progress.")
         )
         if configuration is not None:
-            cluster = self._get_param("cluster", "default")
-            deployment["serviceConnectConfiguration"] = _with_default_namespace(
-                configuration, self.ecs_backend, cluster
-            )
+            deployment["serviceConnectConfiguration"] = configuration
 
         previous["status"] = "ACTIVE"
         previous["updatedAt"] = now

@@ -1034,49 +1034,12 @@ fn read_state(
     set("service_connect", service_connect_value(sc.as_ref()));
 
     let prior_route = route_from(current.get("route"));
-    let route = match (&prior_route, &view.target_group) {
-        (None, None) => None,
-        (None, Some(tg)) => Some(Route {
-            target_group_arn: Some(tg.clone()),
-            ..Route::default()
-        }),
-        (Some(prior), _) => {
-            let owned = prior.target_group_arn.is_none();
-            let hostnames = match &rule {
-                Some((_, r)) => r.hostnames.clone(),
-                None => Vec::new(),
-            };
-            let hostnames = if hostnames.is_empty() && prior.hostnames.is_empty() {
-                prior.hostnames.clone()
-            } else {
-                hostnames
-            };
-            let health = if owned {
-                match health_check_path {
-                    Some(p)
-                        if p == model::DEFAULT_HEALTH_CHECK_PATH
-                            && prior.health_check_path.is_none() =>
-                    {
-                        None
-                    }
-                    Some(p) => Some(p),
-                    None => prior.health_check_path.clone(),
-                }
-            } else {
-                prior.health_check_path.clone()
-            };
-            Some(Route {
-                listener_arn: prior.listener_arn.clone(),
-                hostnames,
-                target_group_arn: if owned {
-                    None
-                } else {
-                    view.target_group.clone()
-                },
-                health_check_path: health,
-            })
-        }
-    };
+    let route = model::route_from_aws(
+        prior_route.as_ref(),
+        view.target_group.as_deref(),
+        rule.as_ref().map(|(_, r)| r.hostnames.as_slice()),
+        health_check_path.as_deref(),
+    );
     let prior_hostnames_null = current
         .get("route")
         .and_then(|r| r.get("hostnames"))

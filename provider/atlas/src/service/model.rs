@@ -450,6 +450,43 @@ impl HostnameClaims {
     }
 }
 
+/// The `route` block as AWS has it: the target group the service registers with, the
+/// host names of its rule (`None` when the rule is gone), and the owned group's health
+/// check path. `prior` keeps the listener, and the nulls the user left to defaults.
+pub(crate) fn route_from_aws(
+    prior: Option<&Route>,
+    service_target_group: Option<&str>,
+    rule_hostnames: Option<&[String]>,
+    health_check_path: Option<&str>,
+) -> Option<Route> {
+    let Some(prior) = prior else {
+        // Registered with a load balancer outside Terraform.
+        return service_target_group.map(|tg| Route {
+            target_group_arn: Some(tg.to_owned()),
+            ..Route::default()
+        });
+    };
+    let owned = prior.target_group_arn.is_none();
+    let hostnames = rule_hostnames.map(<[String]>::to_vec).unwrap_or_default();
+    let health_check_path = match (owned, health_check_path) {
+        (true, Some(p)) if p == DEFAULT_HEALTH_CHECK_PATH && prior.health_check_path.is_none() => {
+            None
+        }
+        (true, Some(p)) => Some(p.to_owned()),
+        _ => prior.health_check_path.clone(),
+    };
+    Some(Route {
+        listener_arn: prior.listener_arn.clone(),
+        hostnames,
+        target_group_arn: if owned {
+            None
+        } else {
+            service_target_group.map(str::to_owned)
+        },
+        health_check_path,
+    })
+}
+
 /// The container definition of the task.
 pub(crate) fn container_definition(
     name: &str,
@@ -951,6 +988,44 @@ mod tests {
             }
             b.build()
         }
+    }
+
+    fn prior_route(tg: Option<&str>) -> Route {
+        Route {
+            listener_arn: Some("arn:listener".to_owned()),
+            hostnames: vec!["a.example.com".to_owned()],
+            target_group_arn: tg.map(str::to_owned),
+            health_check_path: None,
+        }
+    }
+
+    #[test]
+    fn route_in_sync_reads_back_as_configured() {
+        let prior = prior_route(None);
+        let hosts = ["a.example.com".to_owned()];
+        let read = route_from_aws(Some(&prior), Some("arn:own"), Some(&hosts), Some("/health"));
+        assert_eq!(read, Some(prior));
+    }
+
+    #[test]
+    fn route_drift_shows() {
+        // The rule deleted, the host names changed, the health check changed.
+        let prior = prior_route(None);
+        let gone = route_from_aws(Some(&prior), Some("arn:own"), None, Some("/health")).unwrap();
+        assert!(gone.hostnames.is_empty());
+        let other = ["b.example.com".to_owned()];
+        let changed = route_from_aws(Some(&prior), Some("arn:own"), Some(&other), Some("/x"));
+        let changed = changed.unwrap();
+        assert_eq!(changed.hostnames, other);
+        assert_eq!(changed.health_check_path.as_deref(), Some("/x"));
+        // A given target group swapped for another.
+        let given = prior_route(Some("arn:default"));
+        let swapped = route_from_aws(Some(&given), Some("arn:other"), None, None).unwrap();
+        assert_eq!(swapped.target_group_arn.as_deref(), Some("arn:other"));
+        // A load balancer added outside Terraform.
+        let added = route_from_aws(None, Some("arn:tg"), None, None).unwrap();
+        assert_eq!(added.target_group_arn.as_deref(), Some("arn:tg"));
+        assert_eq!(route_from_aws(None, None, None, None), None);
     }
 
     #[test]
