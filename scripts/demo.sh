@@ -51,7 +51,8 @@ for root in "${ATLAS_ROOTS[@]}"; do
 import json, sys
 findings = json.load(sys.stdin) or []
 for finding in findings:
-    print(f"  [{finding[\"id\"]}] {finding[\"message\"]}")
+    ident, message = finding["id"], finding["message"]
+    print(f"  [{ident}] {message}")
 print(f"  ({len(findings)} finding(s))")
 '
 done

@@ -7,6 +7,8 @@
 #   tests/emulator/ctl.sh endpoint           print http://127.0.0.1:PORT
 #   tests/emulator/ctl.sh env                print the shell exports that aim AWS clients at it
 #   tests/emulator/ctl.sh create-bucket NAME create an S3 bucket on it (idempotent)
+#   tests/emulator/ctl.sh create-certificate DOMAIN
+#                                            request an ACM certificate on it; prints its ARN
 #
 # State lives in .build/emulator/: port, pid, server.log, requests.jsonl.
 # Tests do not use this script: the Rust harness starts its own emulator.
@@ -141,8 +143,14 @@ create-bucket)
     "$python" "$root/tests/emulator/create_bucket.py" \
         --endpoint "http://127.0.0.1:$port" --region "$region" "$2"
     ;;
+create-certificate)
+    [[ $# -eq 2 ]] || die "usage: $0 create-certificate DOMAIN"
+    port="$(port)"
+    "$python" "$root/tests/emulator/create_certificate.py" \
+        --endpoint "http://127.0.0.1:$port" --region "$region" "$2"
+    ;;
 *)
-    echo "usage: $0 start|stop|status|endpoint|env|create-bucket NAME" >&2
+    echo "usage: $0 start|stop|status|endpoint|env|create-bucket NAME|create-certificate DOMAIN" >&2
     exit 2
     ;;
 esac

@@ -327,9 +327,15 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     // staging: the foundation, the matrix, the edge, the cluster, six services.
     let staging = Workspace::copy_root(&emulator, "terraform/staging");
     staging.init();
-    staging.apply();
+    let applied = staging.apply();
+    eprintln!("DEBUG {}", applied.stdout.lines().filter(|l| l.contains("Apply complete") || l.contains("Creation complete")).collect::<Vec<_>>().join("\n"));
     let after_staging = inventory(&emulator).await;
+    let pulled = staging.tf(&["state", "pull"]);
+    eprintln!("PULL serial {}", &pulled.stdout[..400.min(pulled.stdout.len())]);
+    eprintln!("PULLLEN {} services {} ingress {}", pulled.stdout.len(), pulled.stdout.matches("atlas_service").count(), pulled.stdout.matches("atlas_ingress").count());
+    let o = std::process::Command::new("/work/main/.venv/bin/python").arg("/tmp/getobj.py").arg(emulator.endpoint()).output().unwrap(); eprintln!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     let out = staging.output_json();
+    eprintln!("KEYS {:?}", out.as_object().map(|o| o.keys().collect::<Vec<_>>()));
     let value = |name: &str| out[name]["value"].clone();
     let staging_private = strings(&value("private_subnet_ids"));
     let staging_groups = string_values(&value("security_group_ids"));
