@@ -664,6 +664,16 @@ impl<'a> Run<'a> {
     }
 
     async fn create_route_table(&self, vpc_id: &str, name: String) -> Result<String, AwsError> {
+        // The SDK resends the same request, token included, when an answer is lost (a
+        // dropped connection, a 5xx): AWS then returns the first table instead of
+        // creating a second one. The token is the table's identity within the VPC.
+        let token = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            name.hash(&mut hasher);
+            format!("{vpc_id}-rtb-{:016x}", hasher.finish())
+        };
+        let token = &token;
         self.retry_codes(
             // InvalidVpcID.NotFound: the VPC was created a moment ago.
             &["InvalidVpcID.NotFound"],
@@ -674,6 +684,7 @@ impl<'a> Run<'a> {
                     .ec2
                     .create_route_table()
                     .vpc_id(vpc_id)
+                    .client_token(token)
                     .tag_specifications(tag_spec(ResourceType::RouteTable, &name, &self.tags))
                     .send()
                     .await
