@@ -1658,6 +1658,12 @@ pub(crate) async fn delete(
             .extend(idle_addresses(c, network).await?);
         targets.allocations.sort();
         targets.allocations.dedup();
+        // So is an internet gateway created by a create killed before it was attached.
+        targets
+            .internet_gateways
+            .extend(detached_internet_gateways(c, network).await?);
+        targets.internet_gateways.sort();
+        targets.internet_gateways.dedup();
     }
     let run = Delete {
         c,
@@ -1781,6 +1787,26 @@ impl Targets {
             internet_gateways: igws.into_iter().collect(),
         }
     }
+}
+
+/// The internet gateways tagged with the network's name that are attached nowhere.
+async fn detached_internet_gateways(
+    c: &AwsClients,
+    network: &str,
+) -> Result<Vec<String>, AwsError> {
+    let answer = c
+        .ec2
+        .describe_internet_gateways()
+        .filters(filter(&format!("tag:{NETWORK_TAG}"), [network]))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("DescribeInternetGateways", Some(network), err))?;
+    Ok(answer
+        .internet_gateways()
+        .iter()
+        .filter(|gateway| gateway.attachments().is_empty())
+        .filter_map(|gateway| gateway.internet_gateway_id().map(str::to_owned))
+        .collect())
 }
 
 /// The unassociated Elastic IPs tagged with the network's name.
