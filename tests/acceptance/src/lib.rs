@@ -317,6 +317,12 @@ impl FaultSettings {
         self
     }
 
+    /// Only these kinds of fault.
+    pub fn kinds(mut self, kinds: &[FaultKind]) -> FaultSettings {
+        self.kinds = kinds.to_vec();
+        self
+    }
+
     /// The `n`-th call of an operation fails with `kind`.
     pub fn nth(mut self, service: &str, operation: &str, n: u32, kind: FaultKind) -> Self {
         self.nth
