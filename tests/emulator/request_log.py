@@ -7,12 +7,19 @@ from ``X-Amz-Target`` (JSON protocols), the ``Action`` parameter (query protocol
 in the URL or the form body), or the ``/service/S/operation/O`` path of the RPC v2
 protocol. REST protocols such as S3 name no operation: it is logged as null, next
 to the method and path.
+
+Each line also says when the request arrived and when its answer was ready
+(``started`` and ``finished``, seconds since the epoch), and which fault the
+emulator injected instead of answering (``fault``: ``throttle``, ``internal_error``
+or ``drop``; null for a request moto handled; see ``faults.py``). A dropped request
+has no status.
 """
 
 import io
 import json
 import re
 import threading
+import time
 from typing import Any, Callable, Iterable, TextIO
 from urllib.parse import parse_qs
 
@@ -31,17 +38,21 @@ class RequestLog:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        # The launcher's own readiness probe and moto's control API are not AWS calls.
-        if path.startswith("/moto-api"):
+        # The launcher's own readiness probe, moto's control API and the fault switches
+        # are not AWS calls.
+        if path.startswith(("/moto-api", "/_atlas")):
             return self._app(environ, start_response)
 
-        form = _read_form(environ)
+        service, operation = describe(environ)
         entry = {
-            "service": _service(environ),
-            "operation": _operation(environ, path, form),
+            "service": service,
+            "operation": operation,
             "method": environ.get("REQUEST_METHOD"),
             "path": path,
             "status": None,
+            "fault": None,
+            "started": time.time(),
+            "finished": None,
         }
 
         def record_status(status: str, headers: list, *rest: Any) -> Callable:
@@ -51,6 +62,10 @@ class RequestLog:
         try:
             return self._app(environ, record_status)
         finally:
+            entry["fault"] = environ.get("atlas.fault")
+            if entry["fault"] == "drop":
+                entry["status"] = None
+            entry["finished"] = time.time()
             self._write(entry)
 
     def _write(self, entry: dict[str, Any]) -> None:
@@ -58,6 +73,17 @@ class RequestLog:
         with self._lock:
             self._sink.write(line + "\n")
             self._sink.flush()
+
+
+def describe(environ: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The service and operation of a request, worked out once and kept in ``environ``."""
+    known = environ.get("atlas.request")
+    if known is None:
+        path = environ.get("PATH_INFO", "")
+        form = _read_form(environ)
+        known = (_service(environ), _operation(environ, path, form))
+        environ["atlas.request"] = known
+    return known
 
 
 def _read_form(environ: dict[str, Any]) -> dict[str, list[str]]:
@@ -69,7 +95,7 @@ def _read_form(environ: dict[str, Any]) -> dict[str, list[str]]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return {}
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    body = environ["wsgi.input"].read(length) if length > 0 and "wsgi.input" in environ else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return parse_qs(body.decode("utf-8", errors="replace"))
 

@@ -1,15 +1,23 @@
 """Launches the local AWS emulator: moto's server mode with the project's extensions.
 
     python tests/emulator/server.py --port 0 --port-file FILE [--request-log FILE]
+        [--faults JSON] [--latency-ms MS]
+    python tests/emulator/server.py --self-test
 
 The server binds 127.0.0.1 only, on the given port or (with 0) a free one, applies
 every module of ``extensions/`` to moto, and writes the port it listens on to
 ``--port-file`` once it answers HTTP requests, so a caller that sees the file can use
 the emulator at once. It serves until SIGTERM or SIGINT, then stops cleanly and
 exits 0. Run it with the project's virtualenv (``make venv``).
+
+``--faults`` (or the ``ATLAS_EMULATOR_FAULTS`` variable) sets the latency and fault
+switches of ``faults.py`` from the start; ``--latency-ms`` (or
+``ATLAS_EMULATOR_LATENCY_MS``) is a short form for the latency alone. Either way they
+can be changed later with ``POST /_atlas/faults``. All are off by default.
 """
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -29,6 +37,7 @@ from werkzeug.serving import make_server
 
 # Run as a script, this file's folder is first on sys.path.
 import extensions
+import faults
 from request_log import RequestLog
 
 HOST = "127.0.0.1"
@@ -41,9 +50,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)"
     )
     parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the fault switches' pure pieces and exit",
+    )
+    parser.add_argument(
         "--port-file",
         type=Path,
-        required=True,
         help="file that receives the port once the emulator answers",
     )
     parser.add_argument(
@@ -51,7 +64,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         help="append every AWS request to this file as a JSON line {service, operation, ...}",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--faults",
+        default=os.environ.get("ATLAS_EMULATOR_FAULTS"),
+        help="latency and fault settings as JSON (see faults.py); default: all off",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=os.environ.get("ATLAS_EMULATOR_LATENCY_MS"),
+        help="sleep this long before each AWS call (overrides latency_ms of --faults)",
+    )
+    args = parser.parse_args(argv)
+    if not args.self_test and args.port_file is None:
+        parser.error("--port-file is required")
+    return args
+
+
+def fault_settings(args: argparse.Namespace) -> faults.Settings:
+    try:
+        raw = json.loads(args.faults) if args.faults else {}
+        if args.latency_ms is not None:
+            raw["latency_ms"] = float(args.latency_ms)
+        return faults.Settings.parse(raw)
+    except (ValueError, faults.SettingsError) as error:
+        raise SystemExit(f"emulator: bad fault settings: {error}") from error
 
 
 def wait_until_answering(port: int) -> None:
@@ -79,12 +116,19 @@ def write_atomically(path: Path, text: str) -> None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.self_test:
+        faults.self_test()
+        print("emulator: fault switches self-test passed", file=sys.stderr)
+        return 0
+    settings = fault_settings(args)
     applied = extensions.apply_all()
     # One access-log line per request drowns the launcher's own messages; the
     # request log (--request-log) is the record of what was called.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = DomainDispatcherApplication(create_backend_app)
+    # Inside the request log, so that the log records the faults it injects.
+    app = faults.Faults(app, settings)
     if args.request_log:
         args.request_log.parent.mkdir(parents=True, exist_ok=True)
         # Left open until exit: request threads may still be finishing after shutdown.

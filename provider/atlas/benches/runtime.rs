@@ -4,10 +4,17 @@
 //! - time to answer GetProviderSchema over mutual TLS (median of many calls);
 //! - peak resident memory of the provider over a plan of terraform/staging against the
 //!   emulator (every provider process Terraform starts is sampled);
-//! - the size of the release binary.
+//! - the size of the release binary;
+//! - the AWS calls of a no-op plan of terraform/staging, by operation, beside the
+//!   minimum of one read per kind of AWS object the root owns;
+//! - the apply time of terraform/staging with 50 ms injected before every AWS call of
+//!   the provider, beside the critical-path bound (see [`CRITICAL_PATH`]);
+//! - plan time and calls for roots of 1, 10 and 50 services (see [`services_root`]).
 //!
 //! Targets from the runtime issue: handshake under 20 ms, peak RSS under 40 MB, binary
-//! under 60 MB. The bench prints the figures beside the targets; it never fails on them.
+//! under 60 MB; from the resilience issue: a no-op plan of staging in at most 15 calls,
+//! an apply within 1.5 times the critical path, plan cost linear in services. The bench
+//! prints the figures beside the targets in one table; it never fails on them.
 
 #[path = "../tests/common/mod.rs"]
 #[allow(dead_code)]
@@ -18,13 +25,106 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use atlas_acceptance::{Emulator, Workspace};
+use atlas_acceptance::inventory::Inventory;
+use atlas_acceptance::{Emulator, FaultSettings, Request, Workspace};
 use common::Plugin;
 use tfplugin::proto::tfplugin6 as pb;
 
 const LAUNCHES: usize = 20;
 const SCHEMA_CALLS: usize = 50;
 
+/// The latency injected before each of the provider's AWS calls for the apply figure.
+const LATENCY_MS: u64 = 50;
+
+/// The services the provider calls; the latency is not added to S3, which only
+/// Terraform's state backend uses, so that the figure is the provider's.
+const PROVIDER_SERVICES: &[&str] = &["ec2", "iam", "logs", "sts", "kafka"];
+
+/// The critical path of creating terraform/staging: the longest chain of AWS calls that
+/// must happen one after another, because each needs what the previous one returned or
+/// must see the previous one done. Everything else (DNS attributes, the internet gateway,
+/// route tables, Elastic IPs, associations, the S3 endpoint, the flow log's group, role
+/// and the flow log itself) can run beside this chain:
+///
+/// 1. DescribeVpcs: no network of this name exists, or only an interrupted one (the
+///    check that keeps a network from being built twice; it must precede the VPC);
+/// 2. CreateVpc;
+/// 3. CreateSubnet (a public subnet needs the VPC id);
+/// 4. CreateNatGateway (needs the public subnet; its Elastic IP is allocated beside);
+/// 5. DescribeNatGateways (wait until available: one call where the gateway is
+///    available at once, as on the emulator);
+/// 6. CreateRoute (the private default route needs an available gateway);
+/// 7. DeleteTags (the VPC's "being created" mark goes only once the network is whole).
+///
+/// The bound is the sum, over this chain, of the median duration of each operation as
+/// the request log timed it in the same apply (the injected latency plus the
+/// emulator's own time); an apply cannot finish its AWS work faster. The request log's
+/// timestamps also give the observed chain: the longest sequence of calls in which each
+/// started after the previous one finished, printed beside for comparison.
+const CRITICAL_PATH: &[(&str, &str)] = &[
+    ("ec2", "DescribeVpcs"),
+    ("ec2", "CreateVpc"),
+    ("ec2", "CreateSubnet"),
+    ("ec2", "CreateNatGateway"),
+    ("ec2", "DescribeNatGateways"),
+    ("ec2", "CreateRoute"),
+    ("ec2", "DeleteTags"),
+];
+
+/// The service counts of the plan-cost rows.
+const SERVICE_COUNTS: [usize; 3] = [1, 10, 50];
+
+/// The HCL of a root with `services` services, for the plan-cost rows, or `None` while
+/// the provider has no `atlas_service`. Once it has, this returns the services (with
+/// the network, cluster and ingress they need) and [`plan_cost`] measures them.
+fn services_root(services: usize) -> Option<String> {
+    let _ = services;
+    None
+}
+
+/// Applies `hcl` as a root (with an S3 backend on `emulator`), then times a plan of it
+/// and counts the provider's AWS calls during that plan.
+fn plan_cost(emulator: &Emulator, hcl: &str) -> (Duration, usize) {
+    let workspace = Workspace::copy_root(emulator, "tests/acceptance/tests/fixtures/backend_only");
+    workspace.write_file("main.tf", hcl);
+    workspace.init();
+    workspace.apply();
+    let before = emulator.requests().len();
+    let started = Instant::now();
+    let _ = workspace.plan_detailed_exitcode();
+    let elapsed = started.elapsed();
+    let calls = provider_calls(&emulator.requests()[before..]).len();
+    workspace.destroy();
+    (elapsed, calls)
+}
+
+/// The requests the provider made: everything but Terraform's state traffic to S3.
+fn provider_calls(requests: &[Request]) -> Vec<&Request> {
+    requests
+        .iter()
+        .filter(|r| r.service.as_deref() != Some("s3"))
+        .collect()
+}
+
+/// The longest sequence of calls in which each started after the previous finished.
+fn observed_chain(calls: &[&Request]) -> usize {
+    let mut sorted: Vec<&&Request> = calls.iter().collect();
+    sorted.sort_by(|a, b| a.started.total_cmp(&b.started));
+    let mut longest = vec![1usize; sorted.len()];
+    for i in 0..sorted.len() {
+        for j in 0..i {
+            if sorted[j].finished <= sorted[i].started {
+                longest[i] = longest[i].max(longest[j] + 1);
+            }
+        }
+    }
+    longest.into_iter().max().unwrap_or(0)
+}
+
+fn median_secs(mut samples: Vec<f64>) -> Option<f64> {
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied()
+}
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -105,15 +205,91 @@ fn main() {
             peaks
         })
     };
+    let before_plan = emulator.requests().len();
     let plan_started = Instant::now();
     let _ = workspace.plan_detailed_exitcode();
     let plan_time = plan_started.elapsed();
     stop.store(true, Ordering::Relaxed);
     let peaks = sampler.join().expect("the sampler thread");
     let peak_kb = peaks.values().copied().max().unwrap_or(0);
-    workspace.destroy();
 
-    // 4. The binary.
+    // 4. The AWS calls of that no-op plan, by operation, and the minimum: one read per
+    // kind of AWS object the state names.
+    let requests = emulator.requests();
+    let plan_calls = provider_calls(&requests[before_plan..]);
+    let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+    for call in &plan_calls {
+        let name = format!(
+            "{}:{}",
+            call.service.as_deref().unwrap_or("?"),
+            call.operation.as_deref().unwrap_or("?")
+        );
+        *by_operation.entry(name).or_default() += 1;
+    }
+    let kinds = Inventory::referenced_by(&workspace.show_json());
+    let minimum = kinds.0.len();
+    workspace.destroy();
+    drop(workspace);
+    drop(emulator);
+
+    // 5. Apply of staging with latency on every provider call, against the critical path.
+    let slow =
+        Emulator::start_with(&FaultSettings::latency(LATENCY_MS).services(PROVIDER_SERVICES));
+    let workspace = Workspace::copy_root(&slow, "terraform/staging");
+    workspace.init();
+    let before_apply = slow.requests().len();
+    let apply_started = Instant::now();
+    workspace.apply();
+    let apply_time = apply_started.elapsed().as_secs_f64();
+    let requests = slow.requests();
+    let apply_calls = provider_calls(&requests[before_apply..]);
+    let span = apply_calls
+        .iter()
+        .map(|r| r.finished)
+        .fold(f64::MIN, f64::max)
+        - apply_calls
+            .iter()
+            .map(|r| r.started)
+            .fold(f64::MAX, f64::min);
+    let bound: f64 = CRITICAL_PATH
+        .iter()
+        .map(|(service, operation)| {
+            median_secs(
+                apply_calls
+                    .iter()
+                    .filter(|r| r.is(service, operation))
+                    .map(|r| r.finished - r.started)
+                    .collect(),
+            )
+            .unwrap_or_else(|| panic!("the apply made no {service}:{operation} call"))
+        })
+        .sum();
+    let chain = observed_chain(&apply_calls);
+    workspace.destroy();
+    drop(workspace);
+    drop(slow);
+
+    // 6. Plan cost by number of services.
+    let mut service_rows = Vec::new();
+    for count in SERVICE_COUNTS {
+        let row = match services_root(count) {
+            Some(hcl) => {
+                let emulator = Emulator::start();
+                let (time, calls) = plan_cost(&emulator, &hcl);
+                format!(
+                    "| plan of a root with {count} services | {:.2} s, {calls} AWS calls | linear in services |",
+                    time.as_secs_f64()
+                )
+            }
+            None => format!(
+                "| plan of a root with {count} services | not measured: needs atlas_service, \
+                 not built yet | linear in services |"
+            ),
+        };
+        service_rows.push(row);
+    }
+
+    // 7. The binary.
     let size = std::fs::metadata(common::binary())
         .map(|m| m.len())
         .unwrap_or(0);
@@ -142,4 +318,25 @@ fn main() {
         "| release binary size | {:.1} MB | < 60 MB |",
         size as f64 / 1_048_576.0
     );
+    let operations: Vec<String> = by_operation
+        .iter()
+        .map(|(operation, n)| format!("{operation} {n}"))
+        .collect();
+    println!(
+        "| AWS calls of a no-op plan of terraform/staging ({}) | {} (minimum {minimum}: one read per kind of object in state, {}) | <= 15 |",
+        operations.join(", "),
+        plan_calls.len(),
+        kinds.0.keys().copied().collect::<Vec<_>>().join(", ")
+    );
+    println!(
+        "| apply of terraform/staging, {LATENCY_MS} ms per AWS call ({} provider calls; observed chain {chain} calls) | {apply_time:.2} s wall, {span:.2} s of AWS calls; critical path {bound:.2} s ({} calls as timed; {:.2} s counting the latency alone); ratio {:.2} (AWS calls) / {:.2} (wall) | <= 1.5 |",
+        apply_calls.len(),
+        CRITICAL_PATH.len(),
+        CRITICAL_PATH.len() as f64 * LATENCY_MS as f64 / 1000.0,
+        span / bound,
+        apply_time / bound
+    );
+    for row in service_rows {
+        println!("{row}");
+    }
 }

@@ -31,6 +31,11 @@ pub(crate) const ENDPOINT_SERVICES: &[&str] = &[
     "sts",
 ];
 
+/// How many times the AWS SDK retries a call that failed for a transient reason
+/// (throttling, a 5xx answer, a dropped connection or a timeout) when `max_retries` is
+/// not set: terraform-provider-aws's default.
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 25;
+
 /// What the resources need once the provider is configured.
 #[derive(Debug)]
 pub(crate) struct Configured {
@@ -93,6 +98,11 @@ impl Provider for AtlasProvider {
                          `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` work too.",
                     )
                     .validate(validate::keys(validate::one_of(ENDPOINT_SERVICES))),
+                Attribute::optional("max_retries", Type::Number)
+                    .description(
+                        "How many times an AWS call that failed for a transient reason (throttling, a 5xx answer, a dropped connection, a timeout) is retried, with exponential backoff and jitter, before the error is reported. Defaults to 25.",
+                    )
+                    .validate(validate::int_between(0, 100)),
             ])
             .with_block(NestedBlock::single("default_tags", tags))
             .description("The atlas provider builds the Atlas AWS design from a few high-level resources."),
@@ -114,7 +124,17 @@ impl Provider for AtlasProvider {
         let default_tags =
             convert::string_map(config.get("default_tags").and_then(|b| b.get("tags")));
 
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let max_retries = convert::opt_i64(config, "max_retries")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(DEFAULT_MAX_RETRIES);
+
+        // Standard mode: throttling errors, 5xx answers and transient transport errors
+        // (a connection closed or reset, a timeout) are retried with jittered
+        // exponential backoff, within the SDK's retry quota. The provider's own retries
+        // (aws/retry.rs) sit above this and only handle eventual consistency.
+        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(max_retries + 1);
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(retry);
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region));
         }
@@ -134,6 +154,7 @@ impl Provider for AtlasProvider {
         tracing::debug!(
             region = %sdk.region().map(|r| r.as_ref()).unwrap_or_default(),
             endpoint_overrides = endpoints.len(),
+            max_retries,
             "configured AWS"
         );
         let aws = clients(&sdk, &endpoints);

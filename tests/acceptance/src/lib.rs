@@ -26,6 +26,8 @@ use aws_sdk_ec2::config::Credentials;
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod inventory;
+
 /// The region every emulator client and workspace uses.
 pub const REGION: &str = "eu-west-1";
 
@@ -75,6 +77,16 @@ impl Emulator {
     /// When the virtualenv is missing (run `make venv`), or the emulator exits or
     /// stays silent; the panic shows the emulator's own output.
     pub fn start() -> Emulator {
+        Emulator::start_with(&FaultSettings::default())
+    }
+
+    /// Like [`Emulator::start`], with latency and fault switches on from the first
+    /// request (see [`FaultSettings`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`Emulator::start`]; also when the emulator rejects the settings.
+    pub fn start_with(settings: &FaultSettings) -> Emulator {
         let root = repo_root();
         let python = root.join(".venv/bin/python");
         assert!(
@@ -101,6 +113,10 @@ impl Emulator {
             .arg(&port_file)
             .arg("--request-log")
             .arg(dir.path().join("requests.jsonl"))
+            .arg("--faults")
+            .arg(settings.to_json().to_string())
+            .env_remove("ATLAS_EMULATOR_FAULTS")
+            .env_remove("ATLAS_EMULATOR_LATENCY_MS")
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(log)
@@ -249,6 +265,184 @@ impl Emulator {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Latency and faults (tests/emulator/faults.py)
+
+/// What a call chosen to fail gets from the emulator, instead of moto's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// The protocol's throttling error: EC2 `RequestLimitExceeded` (HTTP 503), query
+    /// `Throttling` and JSON `ThrottlingException` (HTTP 400), S3 `SlowDown` (503).
+    Throttle,
+    /// HTTP 500 `InternalError` / `InternalFailure`.
+    InternalError,
+    /// The connection is closed after the request was read, without an answer.
+    Drop,
+}
+
+impl FaultKind {
+    /// Every kind.
+    pub const ALL: [FaultKind; 3] = [
+        FaultKind::Throttle,
+        FaultKind::InternalError,
+        FaultKind::Drop,
+    ];
+
+    /// The kind's name, as the settings and the request log spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Throttle => "throttle",
+            FaultKind::InternalError => "internal_error",
+            FaultKind::Drop => "drop",
+        }
+    }
+}
+
+/// The emulator's latency and fault switches; the default turns everything off.
+///
+/// Faults are injected before moto handles a request, so a failed call never changed
+/// anything in the emulator: a retry of it is always safe there.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct FaultSettings {
+    /// Added before every AWS call the switches apply to, in milliseconds.
+    pub latency_ms: u64,
+    /// The share of calls that fail, from 0 to 1, chosen reproducibly from `seed`.
+    pub rate: f64,
+    /// The seed of the rate's choices.
+    pub seed: u64,
+    /// What a failing call gets, picked per call from these; empty means all kinds.
+    pub kinds: Vec<FaultKind>,
+    /// The services (signing names such as `ec2`) the switches apply to; empty means all.
+    pub services: Vec<String>,
+    /// Calls that fail whatever the rate: (service, operation, n-th call counted from 1
+    /// since these settings took effect, kind).
+    pub nth: Vec<(String, String, u32, FaultKind)>,
+}
+
+impl FaultSettings {
+    /// A fixed latency before every call, nothing else.
+    pub fn latency(latency_ms: u64) -> FaultSettings {
+        FaultSettings {
+            latency_ms,
+            ..FaultSettings::default()
+        }
+    }
+
+    /// Faults of every kind on `rate` of the calls, from `seed`.
+    pub fn rate(rate: f64, seed: u64) -> FaultSettings {
+        FaultSettings {
+            rate,
+            seed,
+            ..FaultSettings::default()
+        }
+    }
+
+    /// Only the given services (such as `["ec2", "iam", "logs"]`).
+    pub fn services(mut self, services: &[&str]) -> FaultSettings {
+        self.services = services.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// Only these kinds of fault.
+    pub fn kinds(mut self, kinds: &[FaultKind]) -> FaultSettings {
+        self.kinds = kinds.to_vec();
+        self
+    }
+
+    /// The `n`-th call of an operation fails with `kind`.
+    pub fn nth(mut self, service: &str, operation: &str, n: u32, kind: FaultKind) -> Self {
+        self.nth
+            .push((service.to_owned(), operation.to_owned(), n, kind));
+        self
+    }
+
+    /// The JSON object `tests/emulator/faults.py` reads.
+    pub fn to_json(&self) -> Value {
+        let kinds = if self.kinds.is_empty() {
+            FaultKind::ALL.to_vec()
+        } else {
+            self.kinds.clone()
+        };
+        let nth: Vec<Value> = self
+            .nth
+            .iter()
+            .map(|(service, operation, call, kind)| {
+                serde_json::json!({
+                    "service": service, "operation": operation, "call": call,
+                    "fault": kind.name(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "latency_ms": self.latency_ms,
+            "rate": self.rate,
+            "seed": self.seed,
+            "kinds": kinds.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "services": (!self.services.is_empty()).then(|| self.services.clone()),
+            "nth": nth,
+        })
+    }
+}
+
+impl Emulator {
+    /// Replaces the latency and fault switches of the running emulator
+    /// (`POST /_atlas/faults`), for a test that turns faults on after its set-up;
+    /// `FaultSettings::default()` turns them off. Returns what the emulator now uses.
+    ///
+    /// # Panics
+    ///
+    /// When the emulator does not answer or rejects the settings.
+    pub fn set_faults(&self, settings: &FaultSettings) -> Value {
+        self.control("POST", &settings.to_json().to_string())
+    }
+
+    /// The switches in force and the number of faults injected so far
+    /// (`GET /_atlas/faults`).
+    pub fn faults(&self) -> Value {
+        self.control("GET", "")
+    }
+
+    /// The requests that got an injected fault, oldest first.
+    pub fn faulted(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|request| request.fault.is_some())
+            .collect()
+    }
+
+    /// One HTTP/1.1 exchange with the control endpoint, over a plain socket: the test
+    /// crate has no HTTP client, and this is all the protocol it needs.
+    fn control(&self, method: &str, body: &str) -> Value {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))
+            .unwrap_or_else(|error| panic!("connect to the emulator: {error}"));
+        let request = format!(
+            "{method} /_atlas/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+             application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .expect("send the fault settings");
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .expect("read the emulator's answer");
+        let (head, json) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(
+            head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+            "the emulator refused the fault settings {body}: {answer}"
+        );
+        serde_json::from_str(json)
+            .unwrap_or_else(|error| panic!("the emulator answered {json:?}: {error}"))
+    }
+}
+
+// End of latency and faults.
+// ---------------------------------------------------------------------------------------
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         // Nothing the emulator holds outlives it, so a hard stop loses nothing.
@@ -258,7 +452,7 @@ impl Drop for Emulator {
 }
 
 /// One AWS request as the emulator's request log recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Request {
     /// The signing name from the credential scope, such as `ec2`, `logs` or `s3`.
@@ -269,8 +463,15 @@ pub struct Request {
     pub method: String,
     /// The URL path, which names the bucket and key for S3.
     pub path: String,
-    /// The HTTP status of the answer.
+    /// The HTTP status of the answer; `None` for a dropped connection.
     pub status: Option<u16>,
+    /// The fault the emulator injected instead of letting moto answer
+    /// (`throttle`, `internal_error` or `drop`), `None` for a request moto handled.
+    pub fault: Option<String>,
+    /// When the request arrived, in seconds since the Unix epoch.
+    pub started: f64,
+    /// When its answer was ready (or the connection dropped), in seconds since the epoch.
+    pub finished: f64,
 }
 
 impl Request {
@@ -290,6 +491,15 @@ impl Request {
                 .get("status")
                 .and_then(Value::as_u64)
                 .and_then(|status| u16::try_from(status).ok()),
+            fault: text("fault"),
+            started: entry
+                .get("started")
+                .and_then(Value::as_f64)
+                .unwrap_or_default(),
+            finished: entry
+                .get("finished")
+                .and_then(Value::as_f64)
+                .unwrap_or_default(),
         }
     }
 }
@@ -503,6 +713,29 @@ impl<'e> Workspace<'e> {
     }
 
     fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> (Command, Output) {
+        let mut command = self.command(args, env);
+        let started = Instant::now();
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => panic!(
+                "terraform is not on PATH: these tests run the real Terraform CLI \
+                 (1.11 or later); install it and run them again"
+            ),
+            Err(error) => panic!("run terraform {}: {error}", args.join(" ")),
+        };
+        // Shown by cargo test for a failing test, or always with --nocapture.
+        eprintln!(
+            "$ terraform {} ({}, {:.1}s)",
+            args.join(" "),
+            output.status,
+            started.elapsed().as_secs_f64()
+        );
+        (command, output)
+    }
+
+    /// The `terraform ARGS...` command, in the workspace with the emulator's
+    /// environment and `env` on top.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new("terraform");
         command
             .args(args)
@@ -536,24 +769,7 @@ impl<'e> Workspace<'e> {
             .env("AWS_CONFIG_FILE", &no_file)
             .env("AWS_SHARED_CREDENTIALS_FILE", &no_file)
             .envs(env.iter().copied());
-
-        let started = Instant::now();
-        let output = match command.output() {
-            Ok(output) => output,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => panic!(
-                "terraform is not on PATH: these tests run the real Terraform CLI \
-                 (1.11 or later); install it and run them again"
-            ),
-            Err(error) => panic!("run terraform {}: {error}", args.join(" ")),
-        };
-        // Shown by cargo test for a failing test, or always with --nocapture.
-        eprintln!(
-            "$ terraform {} ({}, {:.1}s)",
-            args.join(" "),
-            output.status,
-            started.elapsed().as_secs_f64()
-        );
-        (command, output)
+        command
     }
 }
 
@@ -586,6 +802,88 @@ fn emulator_values(emulator: &Emulator, root: &Path) -> String {
     }
     values
 }
+
+// ---------------------------------------------------------------------------------------
+// Interrupted runs (tests/acceptance/tests/resilience_interrupted.rs)
+
+impl Workspace<'_> {
+    /// Starts `terraform ARGS...` in the background, its output going to files in the
+    /// workspace, for a test that kills it halfway (see [`kill_with_providers`]).
+    pub fn spawn_tf(&self, args: &[&str]) -> Child {
+        let out = File::create(self.path().join("spawned.stdout")).expect("a stdout file");
+        let err = File::create(self.path().join("spawned.stderr")).expect("a stderr file");
+        eprintln!("$ terraform {} (in the background)", args.join(" "));
+        self.command(args, &[])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|error| panic!("start terraform {}: {error}", args.join(" ")))
+    }
+
+    /// Removes the state lock that a killed Terraform left in the S3 backend, as a
+    /// person would with `terraform force-unlock`; does nothing when there is none.
+    pub fn force_unlock_if_locked(&self) {
+        let (_, output) = self.run(&["plan", "-input=false", "-no-color", "-lock-timeout=0s"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !stderr.contains("Error acquiring the state lock") {
+            return;
+        }
+        let id = stderr
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("ID:"))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("a lock error without a lock id: {stderr}"))
+            .to_owned();
+        self.tf(&["force-unlock", "-force", &id]);
+    }
+
+    /// `terraform show -json`: the state as Terraform's JSON.
+    pub fn show_json(&self) -> Value {
+        let output = self.tf(&["show", "-json", "-no-color"]);
+        serde_json::from_str(&output.stdout)
+            .unwrap_or_else(|error| panic!("terraform show -json printed no JSON: {error}"))
+    }
+}
+
+/// Kills `terraform` and every provider process it started, with SIGKILL: the
+/// providers first (found as children of Terraform in `/proc`), so that none goes on
+/// calling AWS after Terraform is gone. Returns the provider pids it killed.
+pub fn kill_with_providers(terraform: &mut Child) -> Vec<u32> {
+    let parent = terraform.id();
+    let mut providers = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ppid = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        let exe = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let exe =
+            String::from_utf8_lossy(exe.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
+        if ppid == Some(parent) && exe.contains("terraform-provider-") {
+            providers.push(pid);
+        }
+    }
+    for pid in &providers {
+        // The std library kills only its own children; `kill` is everywhere Terraform is.
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    let _ = terraform.kill();
+    let _ = terraform.wait();
+    providers
+}
+
+// End of interrupted runs.
+// ---------------------------------------------------------------------------------------
 
 /// Copies a root module's files, leaving out Terraform's working files.
 fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {

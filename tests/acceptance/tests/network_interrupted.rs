@@ -1,6 +1,8 @@
 //! A create killed halfway leaves a VPC that no state knows, still marked as being
 //! created. The next apply removes it and builds the network once; a finished network of
-//! the same name is never duplicated.
+//! the same name is never duplicated. The staging root killed (Terraform and provider,
+//! SIGKILL) at several points of its create converges on the next apply, leaving exactly
+//! the objects its state names.
 
 use atlas_acceptance::{Emulator, Workspace};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
@@ -126,3 +128,113 @@ async fn a_finished_network_of_the_same_name_is_not_duplicated() {
         "nothing was duplicated"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The staging root killed halfway (Terraform and provider, SIGKILL), then applied again.
+
+/// The services the provider calls; S3 is Terraform's state backend.
+const PROVIDER_SERVICES: &[&str] = &["ec2", "iam", "logs", "sts"];
+
+/// Slows every provider call so that a kill lands between two calls, not after the
+/// whole create has finished.
+const LATENCY_MS: u64 = 150;
+
+/// Starts `terraform apply` of staging, kills it (with its provider) once the provider
+/// has made `calls` AWS calls, applies again, and checks that the emulator then holds
+/// exactly the objects the state names: nothing orphaned, nothing duplicated.
+async fn killed_after(calls: usize) {
+    use atlas_acceptance::inventory::Inventory;
+    use atlas_acceptance::{kill_with_providers, FaultSettings, PlanOutcome};
+    use std::time::{Duration, Instant};
+
+    let emulator = Emulator::start();
+    let workspace = Workspace::copy_root(&emulator, "terraform/staging");
+    workspace.init();
+    emulator.set_faults(&FaultSettings::latency(LATENCY_MS).services(PROVIDER_SERVICES));
+
+    let provider_calls = || {
+        emulator
+            .requests()
+            .iter()
+            .filter(|r| r.service.as_deref() != Some("s3"))
+            .count()
+    };
+    let mut apply = workspace.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let started = Instant::now();
+    while provider_calls() < calls {
+        if let Some(status) = apply.try_wait().expect("poll terraform") {
+            panic!("the apply finished ({status}) before making {calls} AWS calls");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the apply hangs"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = kill_with_providers(&mut apply);
+    let killed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs_f64();
+    assert!(
+        !killed.is_empty(),
+        "no provider process was found under terraform"
+    );
+    // Calls already sent still finish on the emulator's side, as they would on AWS's.
+    std::thread::sleep(Duration::from_millis(2 * LATENCY_MS));
+    emulator.set_faults(&FaultSettings::default());
+    let at_kill = provider_calls();
+    let late: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.service.as_deref() != Some("s3") && r.started > killed_at)
+        .collect();
+    assert!(late.is_empty(), "AWS calls after the kill: {late:#?}");
+
+    let operations: Vec<String> = emulator
+        .requests()
+        .iter()
+        .filter_map(|r| r.operation.clone())
+        .collect();
+    let left = Inventory::read(&emulator.sdk_config().await).await;
+    eprintln!(
+        "killed after {at_kill} calls ({}), leaving {:?}",
+        operations.join(" "),
+        left.counts()
+    );
+
+    workspace.force_unlock_if_locked();
+    workspace.apply();
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+
+    let held = Inventory::read(&emulator.sdk_config().await).await;
+    let referenced = Inventory::referenced_by(&workspace.show_json());
+    assert_eq!(
+        held,
+        referenced,
+        "killed after {at_kill} calls: the emulator holds {:?}, the state names {:?}",
+        held.counts(),
+        referenced.counts()
+    );
+    workspace.destroy();
+    let left = Inventory::read(&emulator.sdk_config().await).await;
+    assert!(left.0.is_empty(), "the destroy left {:?}", left.0);
+}
+
+macro_rules! killed_case {
+    ($name:ident, $calls:literal) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            killed_after($calls).await;
+        }
+    };
+}
+
+// Before the VPC (with the flow log's role and group made), among the subnets and
+// tables, around the NAT gateways, and after their wait: the points where a create holds
+// the most half-made state. Calls run in parallel waves, so the count at the kill is
+// higher than the count that triggers it; each case prints both.
+killed_case!(staging_killed_before_the_vpc_converges, 2);
+killed_case!(staging_killed_among_subnets_and_tables_converges, 10);
+killed_case!(staging_killed_around_the_nat_gateways_converges, 24);
+killed_case!(staging_killed_after_the_nat_gateway_wait_converges, 30);

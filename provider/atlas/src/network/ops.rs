@@ -664,6 +664,16 @@ impl<'a> Run<'a> {
     }
 
     async fn create_route_table(&self, vpc_id: &str, name: String) -> Result<String, AwsError> {
+        // The SDK resends the same request, token included, when an answer is lost (a
+        // dropped connection, a 5xx): AWS then returns the first table instead of
+        // creating a second one. The token is the table's identity within the VPC.
+        let token = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            name.hash(&mut hasher);
+            format!("{vpc_id}-rtb-{:016x}", hasher.finish())
+        };
+        let token = &token;
         self.retry_codes(
             // InvalidVpcID.NotFound: the VPC was created a moment ago.
             &["InvalidVpcID.NotFound"],
@@ -674,6 +684,7 @@ impl<'a> Run<'a> {
                     .ec2
                     .create_route_table()
                     .vpc_id(vpc_id)
+                    .client_token(token)
                     .tag_specifications(tag_spec(ResourceType::RouteTable, &name, &self.tags))
                     .send()
                     .await
@@ -1647,6 +1658,12 @@ pub(crate) async fn delete(
             .extend(idle_addresses(c, network).await?);
         targets.allocations.sort();
         targets.allocations.dedup();
+        // So is an internet gateway created by a create killed before it was attached.
+        targets
+            .internet_gateways
+            .extend(detached_internet_gateways(c, network).await?);
+        targets.internet_gateways.sort();
+        targets.internet_gateways.dedup();
     }
     let run = Delete {
         c,
@@ -1770,6 +1787,26 @@ impl Targets {
             internet_gateways: igws.into_iter().collect(),
         }
     }
+}
+
+/// The internet gateways tagged with the network's name that are attached nowhere.
+async fn detached_internet_gateways(
+    c: &AwsClients,
+    network: &str,
+) -> Result<Vec<String>, AwsError> {
+    let answer = c
+        .ec2
+        .describe_internet_gateways()
+        .filters(filter(&format!("tag:{NETWORK_TAG}"), [network]))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("DescribeInternetGateways", Some(network), err))?;
+    Ok(answer
+        .internet_gateways()
+        .iter()
+        .filter(|gateway| gateway.attachments().is_empty())
+        .filter_map(|gateway| gateway.internet_gateway_id().map(str::to_owned))
+        .collect())
 }
 
 /// The unassociated Elastic IPs tagged with the network's name.
