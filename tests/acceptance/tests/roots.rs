@@ -48,15 +48,17 @@ async fn inventory(emulator: &Emulator) -> Inventory {
         .filter(|v| !v.is_default().unwrap_or(false))
         .cloned()
         .collect();
-    let vpc_ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_owned)).collect();
+    let vpc_ids: Vec<String> = vpcs
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
     let in_our_vpcs = Filter::builder()
         .name("vpc-id")
         .set_values(Some(vpc_ids.clone()))
         .build();
     let ids = |it: Vec<Option<&str>>| it.into_iter().flatten().map(str::to_owned).collect();
 
-    let (subnets, nat_gateways, route_tables, endpoints, security_groups) = if vpc_ids.is_empty()
-    {
+    let (subnets, nat_gateways, route_tables, endpoints, security_groups) = if vpc_ids.is_empty() {
         Default::default()
     } else {
         let subnets = ec2
@@ -327,15 +329,9 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     // staging: the foundation, the matrix, the edge, the cluster, six services.
     let staging = Workspace::copy_root(&emulator, "terraform/staging");
     staging.init();
-    let applied = staging.apply();
-    eprintln!("DEBUG {}", applied.stdout.lines().filter(|l| l.contains("Apply complete") || l.contains("Creation complete")).collect::<Vec<_>>().join("\n"));
+    staging.apply();
     let after_staging = inventory(&emulator).await;
-    let pulled = staging.tf(&["state", "pull"]);
-    eprintln!("PULL serial {}", &pulled.stdout[..400.min(pulled.stdout.len())]);
-    eprintln!("PULLLEN {} services {} ingress {}", pulled.stdout.len(), pulled.stdout.matches("atlas_service").count(), pulled.stdout.matches("atlas_ingress").count());
-    let o = std::process::Command::new("/work/main/.venv/bin/python").arg("/tmp/getobj.py").arg(emulator.endpoint()).output().unwrap(); eprintln!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     let out = staging.output_json();
-    eprintln!("KEYS {:?}", out.as_object().map(|o| o.keys().collect::<Vec<_>>()));
     let value = |name: &str| out[name]["value"].clone();
     let staging_private = strings(&value("private_subnet_ids"));
     let staging_groups = string_values(&value("security_group_ids"));
@@ -354,7 +350,10 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     assert_eq!(after_staging.target_groups.len(), 4, "{after_staging:?}");
     assert_eq!(after_staging.rules.len(), 3, "{after_staging:?}");
     for (name, subnets, groups, public_ip) in service_networks(&emulator, "atlas-staging").await {
-        assert_eq!(subnets, staging_private, "{name} runs in the private subnets");
+        assert_eq!(
+            subnets, staging_private,
+            "{name} runs in the private subnets"
+        );
         assert!(groups.is_subset(&staging_groups), "{name}: {groups:?}");
         assert_eq!(public_ip, "DISABLED", "{name} gets no public IP");
     }
@@ -378,23 +377,52 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     for (kind, before, after) in [
         ("VPC", &after_staging.vpcs, &after_staging2.vpcs),
         ("subnet", &after_staging.subnets, &after_staging2.subnets),
-        ("NAT gateway", &after_staging.nat_gateways, &after_staging2.nat_gateways),
-        ("route table", &after_staging.route_tables, &after_staging2.route_tables),
-        ("VPC endpoint", &after_staging.endpoints, &after_staging2.endpoints),
-        ("security group", &after_staging.security_groups, &after_staging2.security_groups),
-        ("load balancer", &after_staging.load_balancers, &after_staging2.load_balancers),
+        (
+            "NAT gateway",
+            &after_staging.nat_gateways,
+            &after_staging2.nat_gateways,
+        ),
+        (
+            "route table",
+            &after_staging.route_tables,
+            &after_staging2.route_tables,
+        ),
+        (
+            "VPC endpoint",
+            &after_staging.endpoints,
+            &after_staging2.endpoints,
+        ),
+        (
+            "security group",
+            &after_staging.security_groups,
+            &after_staging2.security_groups,
+        ),
+        (
+            "load balancer",
+            &after_staging.load_balancers,
+            &after_staging2.load_balancers,
+        ),
     ] {
         assert_eq!(before, after, "staging2 must not create a {kind}");
     }
-    assert_eq!(added(&after_staging.services, &after_staging2.services).len(), 6);
-    assert_eq!(added(&after_staging.target_groups, &after_staging2.target_groups).len(), 4);
+    assert_eq!(
+        added(&after_staging.services, &after_staging2.services).len(),
+        6
+    );
+    assert_eq!(
+        added(&after_staging.target_groups, &after_staging2.target_groups).len(),
+        4
+    );
     assert_eq!(added(&after_staging.rules, &after_staging2.rules).len(), 4);
     assert_eq!(
         added(&after_staging.clusters, &after_staging2.clusters),
         BTreeSet::from([&"atlas-staging2".to_owned()])
     );
     for (name, subnets, groups, public_ip) in service_networks(&emulator, "atlas-staging2").await {
-        assert_eq!(subnets, staging_private, "{name} runs on staging's private subnets");
+        assert_eq!(
+            subnets, staging_private,
+            "{name} runs on staging's private subnets"
+        );
         assert!(
             groups.is_subset(&staging_groups),
             "{name} uses staging's group ids: {groups:?}"
@@ -410,10 +438,23 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     let pout = production.output_json();
     let pvalue = |name: &str| pout[name]["value"].clone();
     let production_vpc = pvalue("vpc_id").as_str().expect("vpc_id").to_owned();
-    assert!(!after_staging.vpcs.contains(&production_vpc), "production has its own VPC");
+    assert!(
+        !after_staging.vpcs.contains(&production_vpc),
+        "production has its own VPC"
+    );
     assert_eq!(after_production.vpcs.len(), 2);
-    assert_eq!(added(&after_staging2.nat_gateways, &after_production.nat_gateways).len(), 2);
-    assert_eq!(added(&after_staging2.load_balancers, &after_production.load_balancers).len(), 1);
+    assert_eq!(
+        added(&after_staging2.nat_gateways, &after_production.nat_gateways).len(),
+        2
+    );
+    assert_eq!(
+        added(
+            &after_staging2.load_balancers,
+            &after_production.load_balancers
+        )
+        .len(),
+        1
+    );
     let production_private = strings(&pvalue("private_subnet_ids"));
     assert_eq!(pvalue("database_publicly_accessible"), Value::Bool(false));
     assert_eq!(strings(&pvalue("database_subnet_ids")), production_private);
@@ -426,7 +467,12 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
         .to_owned();
     let rules = ec2
         .describe_security_group_rules()
-        .filters(Filter::builder().name("group-id").values(&rds_group).build())
+        .filters(
+            Filter::builder()
+                .name("group-id")
+                .values(&rds_group)
+                .build(),
+        )
         .send()
         .await
         .expect("DescribeSecurityGroupRules");
@@ -439,7 +485,10 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
         }
     }
     for (name, subnets, _, public_ip) in service_networks(&emulator, "atlas-production").await {
-        assert_eq!(subnets, production_private, "{name} runs in production's private subnets");
+        assert_eq!(
+            subnets, production_private,
+            "{name} runs in production's private subnets"
+        );
         assert_eq!(public_ip, "DISABLED", "{name} gets no public IP");
     }
 
