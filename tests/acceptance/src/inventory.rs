@@ -4,7 +4,8 @@
 //!
 //! Objects that exist without anyone creating them (the default VPC and everything in
 //! it, each VPC's main route table and default security group, deleted NAT gateways
-//! and endpoints that AWS still lists) are left out. A new resource adds its kinds to
+//! and endpoints that AWS still lists, inactive clusters, services and task definition
+//! revisions, default listener rules) are left out. A new resource adds its kinds to
 //! [`Inventory::read`] and, when its ids have no recognisable prefix, to
 //! [`Inventory::referenced_by`].
 
@@ -157,6 +158,7 @@ impl Inventory {
         for group in log_groups.log_groups() {
             found.add("log_group", group.log_group_name());
         }
+        read_workloads(config, &mut found).await;
         found.0.retain(|_, ids| !ids.is_empty());
         found
     }
@@ -181,6 +183,14 @@ impl Inventory {
             if key.is_some_and(|k| k.ends_with("log_group_name")) {
                 found.add("log_group", Some(text));
             }
+            if text.starts_with("arn:") {
+                let service = text.split(':').nth(2).unwrap_or_default();
+                for (of, marker, kind) in ARN_KINDS {
+                    if service == *of && text.contains(marker) {
+                        found.add(kind, Some(text));
+                    }
+                }
+            }
         });
         found
     }
@@ -197,6 +207,119 @@ impl Inventory {
             .iter()
             .map(|(kind, ids)| (*kind, ids.len()))
             .collect()
+    }
+}
+
+/// The ARN markers of the ECS, ELBv2 and Cloud Map objects, and the kind each names.
+const ARN_KINDS: &[(&str, &str, &str)] = &[
+    ("ecs", ":cluster/", "ecs_cluster"),
+    ("ecs", ":service/", "ecs_service"),
+    ("ecs", ":task-definition/", "task_definition"),
+    ("elasticloadbalancing", ":loadbalancer/", "load_balancer"),
+    ("elasticloadbalancing", ":targetgroup/", "target_group"),
+    ("elasticloadbalancing", ":listener/", "listener"),
+    ("elasticloadbalancing", ":listener-rule/", "listener_rule"),
+    ("servicediscovery", ":namespace/", "namespace"),
+];
+
+/// The ECS, ELBv2 and Cloud Map objects, by ARN: active clusters, services and task
+/// definition revisions; load balancers, their listeners and non-default rules; target
+/// groups; namespaces.
+async fn read_workloads(config: &SdkConfig, found: &mut Inventory) {
+    let ecs = aws_sdk_ecs::Client::new(config);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(config);
+    let cloudmap = aws_sdk_servicediscovery::Client::new(config);
+
+    let clusters = ecs.list_clusters().send().await.expect("ListClusters");
+    let clusters = clusters.cluster_arns().to_vec();
+    if !clusters.is_empty() {
+        let described = ecs
+            .describe_clusters()
+            .set_clusters(Some(clusters.clone()))
+            .send()
+            .await
+            .expect("DescribeClusters");
+        for cluster in described.clusters() {
+            if cluster.status() == Some("ACTIVE") {
+                found.add("ecs_cluster", cluster.cluster_arn());
+            }
+        }
+    }
+    for cluster in &clusters {
+        let services = ecs
+            .list_services()
+            .cluster(cluster)
+            .send()
+            .await
+            .expect("ListServices");
+        for chunk in services.service_arns().chunks(10) {
+            let described = ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .expect("DescribeServices");
+            for service in described.services() {
+                if service.status() == Some("ACTIVE") {
+                    found.add("ecs_service", service.service_arn());
+                }
+            }
+        }
+    }
+    let revisions = ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("ListTaskDefinitions");
+    for arn in revisions.task_definition_arns() {
+        found.add("task_definition", Some(arn));
+    }
+
+    let balancers = elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    for balancer in balancers.load_balancers() {
+        found.add("load_balancer", balancer.load_balancer_arn());
+        let listeners = elb
+            .describe_listeners()
+            .set_load_balancer_arn(balancer.load_balancer_arn().map(str::to_owned))
+            .send()
+            .await
+            .expect("DescribeListeners");
+        for listener in listeners.listeners() {
+            found.add("listener", listener.listener_arn());
+            let rules = elb
+                .describe_rules()
+                .set_listener_arn(listener.listener_arn().map(str::to_owned))
+                .send()
+                .await
+                .expect("DescribeRules");
+            for rule in rules.rules() {
+                if rule.is_default() != Some(true) {
+                    found.add("listener_rule", rule.rule_arn());
+                }
+            }
+        }
+    }
+    let groups = elb
+        .describe_target_groups()
+        .send()
+        .await
+        .expect("DescribeTargetGroups");
+    for group in groups.target_groups() {
+        found.add("target_group", group.target_group_arn());
+    }
+    let namespaces = cloudmap
+        .list_namespaces()
+        .send()
+        .await
+        .expect("ListNamespaces");
+    for namespace in namespaces.namespaces() {
+        found.add("namespace", namespace.arn());
     }
 }
 
