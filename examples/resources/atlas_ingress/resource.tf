@@ -1,8 +1,30 @@
-resource "atlas_ingress" "staging" {
+# In a root these come from atlas_network and atlas_security_model
+# (vpc_id, public_subnet_ids, group_ids["alb"]).
+variable "vpc_id" {
+  type        = string
+  description = "The VPC, such as atlas_network.this.vpc_id"
+}
+
+variable "public_subnet_ids" {
+  type        = list(string)
+  description = "The public subnets, such as atlas_network.this.public_subnet_ids"
+}
+
+variable "alb_group_id" {
+  type        = string
+  description = "The alb group, such as atlas_security_model.this.group_ids[\"alb\"]"
+}
+
+variable "certificate_arn" {
+  type        = string
+  description = "An ACM certificate in the same region, covering the hostnames"
+}
+
+resource "atlas_ingress" "this" {
   name               = "atlas-staging"
-  vpc_id             = atlas_network.staging.vpc_id
-  subnet_ids         = atlas_network.staging.public_subnet_ids
-  security_group_ids = [atlas_security_model.staging.group_ids["alb"]]
+  vpc_id             = var.vpc_id
+  subnet_ids         = var.public_subnet_ids
+  security_group_ids = [var.alb_group_id]
   certificate_arn    = var.certificate_arn
 
   # Optional:
@@ -16,9 +38,9 @@ resource "atlas_ingress" "staging" {
 }
 
 output "alb_dns_name" {
-  value = atlas_ingress.staging.dns_name
+  value = atlas_ingress.this.dns_name
 }
 
 output "https_listener_arn" {
-  value = atlas_ingress.staging.https_listener_arn
+  value = atlas_ingress.this.https_listener_arn
 }

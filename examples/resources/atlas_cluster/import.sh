@@ -1,0 +1,2 @@
+# The cluster name.
+terraform import atlas_cluster.staging atlas-staging

@@ -1,0 +1,2 @@
+# <cluster name>/<service name>.
+terraform import atlas_service.scoring atlas-staging/scoring
