@@ -101,3 +101,55 @@ fn example_dirs(examples: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// The three roots, each copied with the shared module beside it, initialize from the
+/// mirror (without a backend) and pass `terraform validate` and `terraform fmt -check`.
+#[test]
+fn every_root_validates_and_is_formatted() {
+    let cli_config = installed_cli_config();
+    let terraform_dir = repo_root().join("terraform");
+    let work = tempfile::Builder::new()
+        .prefix("atlas-roots-")
+        .tempdir()
+        .expect("create a temporary directory");
+    copy_hcl(&terraform_dir, work.path());
+
+    let (command, output) = terraform(work.path(), &cli_config, &["fmt", "-check", "-recursive"]);
+    assert!(
+        output.status.success(),
+        "terraform/ is not formatted (run make fmt):\n{}",
+        describe(&command, &output)
+    );
+    let mut failures = Vec::new();
+    for root in ["staging", "staging2", "production"] {
+        let dir = work.path().join(root);
+        terraform_ok(
+            &dir,
+            &cli_config,
+            &["init", "-input=false", "-no-color", "-backend=false"],
+        );
+        let (command, output) = terraform(&dir, &cli_config, &["validate", "-no-color"]);
+        eprintln!("terraform/{root}: terraform validate ({})", output.status);
+        if !output.status.success() {
+            failures.push(describe(&command, &output));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Copies the `.tf` and `.tfvars` files under `from` to `to`, keeping the folders and
+/// leaving out Terraform's working files.
+fn copy_hcl(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).expect("list a folder of terraform/") {
+        let path = entry.expect("read a directory entry").path();
+        let name = path.file_name().unwrap();
+        if path.is_dir() {
+            if name != ".terraform" {
+                fs::create_dir_all(to.join(name)).expect("create a folder");
+                copy_hcl(&path, &to.join(name));
+            }
+        } else if path.extension().is_some_and(|e| e == "tf" || e == "tfvars") {
+            fs::copy(&path, to.join(name)).expect("copy a file");
+        }
+    }
+}
