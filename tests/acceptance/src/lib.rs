@@ -783,10 +783,14 @@ pub const EMULATOR_TFVARS: &str = "emulator.auto.tfvars";
 fn emulator_values(emulator: &Emulator, root: &Path) -> String {
     let declared = |variable: &str| {
         let needle = format!("variable \"{variable}\"");
-        fs::read_dir(root).into_iter().flatten().flatten().any(|entry| {
-            entry.path().extension().is_some_and(|ext| ext == "tf")
-                && fs::read_to_string(entry.path()).is_ok_and(|text| text.contains(&needle))
-        })
+        fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                entry.path().extension().is_some_and(|ext| ext == "tf")
+                    && fs::read_to_string(entry.path()).is_ok_and(|text| text.contains(&needle))
+            })
     };
     let mut values = String::new();
     if declared("certificate_arn") {

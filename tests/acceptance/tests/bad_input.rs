@@ -315,6 +315,176 @@ const CASES: &[Case] = &[
   }
 }"#
     ),
+    // atlas_cluster
+    case!(
+        "cluster: name with a space",
+        "name",
+        r#"resource "atlas_cluster" "bad" {
+  name = "atlas staging"
+}"#
+    ),
+    case!(
+        "cluster: Unicode name",
+        "name",
+        r#"resource "atlas_cluster" "bad" {
+  name = "atlas-stäging"
+}"#
+    ),
+    // atlas_ingress
+    case!(
+        "ingress: name over 32 characters",
+        "name",
+        r#"resource "atlas_ingress" "bad" {
+  name               = "atlas-staging-ingress-much-too-long-for-elb"
+  vpc_id             = "vpc-12345678"
+  subnet_ids         = ["subnet-1111aaaa", "subnet-2222bbbb"]
+  security_group_ids = ["sg-12345678"]
+  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+}"#
+    ),
+    case!(
+        "ingress: one subnet only",
+        "subnet_ids",
+        r#"resource "atlas_ingress" "bad" {
+  name               = "atlas-staging"
+  vpc_id             = "vpc-12345678"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+}"#
+    ),
+    case!(
+        "ingress: empty group list",
+        "security_group_ids",
+        r#"resource "atlas_ingress" "bad" {
+  name               = "atlas-staging"
+  vpc_id             = "vpc-12345678"
+  subnet_ids         = ["subnet-1111aaaa", "subnet-2222bbbb"]
+  security_group_ids = []
+  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+}"#
+    ),
+    case!(
+        "ingress: target port out of range",
+        "default_target_port",
+        r#"resource "atlas_ingress" "bad" {
+  name                = "atlas-staging"
+  vpc_id              = "vpc-12345678"
+  subnet_ids          = ["subnet-1111aaaa", "subnet-2222bbbb"]
+  security_group_ids  = ["sg-12345678"]
+  certificate_arn     = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+  default_target_port = 70000
+}"#
+    ),
+    // atlas_service
+    case!(
+        "service: container port out of range",
+        "port",
+        r#"resource "atlas_service" "bad" {
+  name               = "scoring"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  container {
+    image  = "scoring:1"
+    cpu    = 256
+    memory = 512
+    port   = 0
+  }
+}"#
+    ),
+    case!(
+        "service: duplicate hostnames",
+        "hostnames",
+        r#"resource "atlas_service" "bad" {
+  name               = "scoring"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  container {
+    image  = "scoring:1"
+    cpu    = 256
+    memory = 512
+    port   = 8083
+  }
+  route {
+    listener_arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/a/1/2"
+    hostnames    = ["scoring.example.com", "scoring.example.com"]
+  }
+}"#
+    ),
+    case!(
+        "service: per-request timeout on a TCP port",
+        "per_request_timeout_seconds",
+        r#"resource "atlas_service" "bad" {
+  name               = "camunda"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  container {
+    image  = "camunda:1"
+    cpu    = 256
+    memory = 512
+    port   = 8080
+  }
+  service_connect {
+    service {
+      port_name                   = "http"
+      per_request_timeout_seconds = 30
+      client_alias {
+        dns_name = "camunda"
+        port     = 8080
+      }
+    }
+  }
+}"#
+    ),
+    case!(
+        "service: empty subnet list",
+        "subnet_ids",
+        r#"resource "atlas_service" "bad" {
+  name               = "scoring"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = []
+  security_group_ids = ["sg-12345678"]
+  container {
+    image  = "scoring:1"
+    cpu    = 256
+    memory = 512
+  }
+}"#
+    ),
+    case!(
+        "service: absurd desired count",
+        "desired_count",
+        r#"resource "atlas_service" "bad" {
+  name               = "scoring"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  desired_count      = 100000
+  container {
+    image  = "scoring:1"
+    cpu    = 256
+    memory = 512
+  }
+}"#
+    ),
+    case!(
+        "service: a cpu and memory pair Fargate does not offer",
+        "memory",
+        r#"resource "atlas_service" "bad" {
+  name               = "scoring"
+  cluster_arn        = "arn:aws:ecs:eu-west-1:123456789012:cluster/atlas"
+  subnet_ids         = ["subnet-1111aaaa"]
+  security_group_ids = ["sg-12345678"]
+  container {
+    image  = "scoring:1"
+    cpu    = 256
+    memory = 16384
+  }
+}"#
+    ),
     // data atlas_network
     case!(
         "data source: empty VPC id",
