@@ -71,3 +71,47 @@ faults_case!(
     staging_applies_and_converges_with_a_fifth_of_calls_failing,
     "terraform/staging"
 );
+
+faults_case!(
+    production_applies_and_converges_with_a_fifth_of_calls_failing,
+    "terraform/production"
+);
+
+/// staging2 stands on staging's state: staging is applied first without faults, then
+/// staging2 under them; the emulator then holds exactly what the two states name.
+#[tokio::test(flavor = "multi_thread")]
+async fn staging2_applies_and_converges_with_a_fifth_of_calls_failing() {
+    let emulator = Emulator::start();
+    let staging = Workspace::copy_root(&emulator, "terraform/staging");
+    staging.init();
+    staging.apply();
+    let staging2 = Workspace::copy_root(&emulator, "terraform/staging2");
+    staging2.init();
+
+    emulator.set_faults(&FaultSettings::rate(RATE, SEED));
+    staging2.apply();
+    let outcome = staging2.plan_detailed_exitcode();
+    let injected = emulator.faulted();
+    emulator.set_faults(&FaultSettings::default());
+    assert_eq!(
+        outcome,
+        PlanOutcome::NoChanges,
+        "the second plan is not empty"
+    );
+    assert!(!injected.is_empty(), "no fault was injected");
+
+    let held = Inventory::read(&emulator.sdk_config().await).await;
+    let mut referenced = Inventory::referenced_by(&staging.show_json());
+    for (kind, ids) in Inventory::referenced_by(&staging2.show_json()).0 {
+        referenced.0.entry(kind).or_default().extend(ids);
+    }
+    assert_eq!(
+        held,
+        referenced,
+        "the emulator holds {:?}, the states name {:?}",
+        held.counts(),
+        referenced.counts()
+    );
+    staging2.destroy();
+    staging.destroy();
+}
