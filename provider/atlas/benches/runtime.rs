@@ -51,10 +51,13 @@ const PROVIDER_SERVICES: &[&str] = &[
 
 /// The critical path of creating terraform/staging: the longest chain of AWS calls that
 /// must happen one after another, because each needs what the previous one returned or
-/// must see the previous one done. Everything else (DNS attributes, the internet gateway,
-/// route tables, Elastic IPs, associations, the S3 endpoint, the flow log's group, role
-/// and the flow log itself) can run beside this chain:
+/// must see the previous one done. It runs through four resources, each of which needs
+/// the one before it (Terraform's graph: the network's ids, the groups' ids, the
+/// listener's ARN). Everything else (DNS attributes, the internet gateway, route tables,
+/// Elastic IPs, associations, the S3 endpoint, the flow log, the cluster and namespace,
+/// the default target group, the services without a route) can run beside this chain:
 ///
+/// atlas_network
 /// 1. DescribeVpcs: no network of this name exists, or only an interrupted one (the
 ///    check that keeps a network from being built twice; it must precede the VPC);
 /// 2. CreateVpc;
@@ -65,11 +68,29 @@ const PROVIDER_SERVICES: &[&str] = &[
 /// 6. CreateRoute (the private default route needs an available gateway);
 /// 7. DeleteTags (the VPC's "being created" mark goes only once the network is whole).
 ///
+/// atlas_security_model (needs the VPC id)
+/// 8. CreateSecurityGroup (all ten side by side);
+/// 9. AuthorizeSecurityGroupIngress (a rule naming another group needs its id).
+///
+/// atlas_ingress (needs the public subnets and the alb group)
+/// 10. CreateLoadBalancer;
+/// 11. DescribeLoadBalancers (wait until active);
+/// 12. CreateListener (the HTTPS listener needs the load balancer).
+///
+/// atlas_service with a hostname route (needs the listener)
+/// 13. RegisterTaskDefinition;
+/// 14. DescribeSubnets (the VPC of the service's own target group);
+/// 15. CreateTargetGroup;
+/// 16. DescribeRules (the first free priority on the listener);
+/// 17. CreateRule (forwards to the new target group);
+/// 18. CreateService (registers with the target group the rule already uses).
+///
 /// The bound is the sum, over this chain, of the median duration of each operation as
 /// the request log timed it in the same apply (the injected latency plus the
-/// emulator's own time); an apply cannot finish its AWS work faster. The request log's
-/// timestamps also give the observed chain: the longest sequence of calls in which each
-/// started after the previous one finished, printed beside for comparison.
+/// emulator's own time); an apply cannot finish its AWS work faster. Terraform's own
+/// work between resources (planning each, walking the graph) is not in the bound. The
+/// request log's timestamps also give the observed chain: the longest sequence of calls
+/// in which each started after the previous one finished, printed beside for comparison.
 const CRITICAL_PATH: &[(&str, &str)] = &[
     ("ec2", "DescribeVpcs"),
     ("ec2", "CreateVpc"),
@@ -78,6 +99,17 @@ const CRITICAL_PATH: &[(&str, &str)] = &[
     ("ec2", "DescribeNatGateways"),
     ("ec2", "CreateRoute"),
     ("ec2", "DeleteTags"),
+    ("ec2", "CreateSecurityGroup"),
+    ("ec2", "AuthorizeSecurityGroupIngress"),
+    ("elasticloadbalancing", "CreateLoadBalancer"),
+    ("elasticloadbalancing", "DescribeLoadBalancers"),
+    ("elasticloadbalancing", "CreateListener"),
+    ("ecs", "RegisterTaskDefinition"),
+    ("ec2", "DescribeSubnets"),
+    ("elasticloadbalancing", "CreateTargetGroup"),
+    ("elasticloadbalancing", "DescribeRules"),
+    ("elasticloadbalancing", "CreateRule"),
+    ("ecs", "CreateService"),
 ];
 
 /// The service counts of the plan-cost rows.
