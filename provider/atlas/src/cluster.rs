@@ -34,7 +34,11 @@ use crate::convert;
 use crate::provider::Shared;
 use crate::tags::{merge, TagsValidator};
 
-/// The tag that marks a namespace as the one of the cluster it names.
+/// The tag that marks a namespace as the one of the cluster it names, and the cluster
+/// itself as made by this resource. ECS answers CreateCluster for an existing name with
+/// that cluster; the resource takes one over only when it carries this tag with its
+/// name (one left by an apply interrupted before Terraform saved its state) and refuses
+/// any other. Kept out of `tags_all`.
 const CLUSTER_TAG: &str = "atlas:cluster";
 
 /// The ECS cluster setting value for Container Insights on.
@@ -194,9 +198,15 @@ impl Resource for ClusterResource {
         let aws = &configured.aws;
         let spec = Spec::from_value(planned, &configured.default_tags);
 
-        // 1. No other cluster of this name: ECS would answer CreateCluster with it.
-        match describe_cluster(&aws.ecs, &spec.name).await {
-            Ok(None) => {}
+        // 1. No other cluster of this name: ECS would answer CreateCluster with it. One
+        // that carries this resource's owner tag was left by an apply interrupted before
+        // Terraform saved it: it is taken over.
+        let adopted = match describe_cluster(&aws.ecs, &spec.name).await {
+            Ok(None) => None,
+            Ok(Some(found)) if found.owner.as_deref() == Some(spec.name.as_str()) => {
+                tracing::info!(cluster = %spec.name, "taking over a cluster an interrupted apply left");
+                Some(found)
+            }
             Ok(Some(_)) => {
                 diags.error(
                     "Cluster Already Exists",
@@ -212,7 +222,7 @@ impl Resource for ClusterResource {
                 creation_failed(diags, &spec, &e);
                 return None;
             }
-        }
+        };
 
         // 2. The namespace: taken over when an earlier attempt left it, else created.
         tracing::debug!(cluster = %spec.name, namespace = %spec.namespace_name, "creating cluster namespace");
@@ -226,7 +236,10 @@ impl Resource for ClusterResource {
 
         // 3. The cluster, with the namespace as its Service Connect default.
         tracing::debug!(cluster = %spec.name, namespace_id = %namespace.id, "creating ecs cluster");
-        let created = create_cluster(&aws.ecs, &spec, &namespace.arn, ctx).await;
+        let created = match adopted {
+            Some(found) => Ok(found),
+            None => create_cluster(&aws.ecs, &spec, &namespace.arn, ctx).await,
+        };
         let found = match created {
             Ok(found) => found,
             Err(e) => {
@@ -549,7 +562,10 @@ struct FoundCluster {
     insights: Option<String>,
     /// The Service Connect default namespace's ARN, if any.
     default_namespace: Option<String>,
+    /// The cluster's tags, without [`CLUSTER_TAG`].
     tags: BTreeMap<String, String>,
+    /// The name in its [`CLUSTER_TAG`], if it has one: then this resource created it.
+    owner: Option<String>,
 }
 
 impl FoundCluster {
@@ -576,6 +592,7 @@ impl FoundCluster {
             tags: cluster
                 .tags()
                 .iter()
+                .filter(|t| t.key() != Some(CLUSTER_TAG))
                 .filter_map(|t| {
                     Some((
                         t.key()?.to_owned(),
@@ -583,6 +600,11 @@ impl FoundCluster {
                     ))
                 })
                 .collect(),
+            owner: cluster
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(CLUSTER_TAG))
+                .and_then(|t| t.value().map(str::to_owned)),
         })
     }
 
@@ -832,6 +854,8 @@ async fn create_cluster(
     ctx: &Context,
 ) -> Result<FoundCluster, AwsError> {
     let operation = "CreateCluster";
+    let mut marked = spec.tags.clone();
+    marked.insert(CLUSTER_TAG.to_owned(), spec.name.clone());
     let defaults = ClusterServiceConnectDefaultsRequest::builder()
         .namespace(namespace_arn)
         .build()
@@ -848,7 +872,7 @@ async fn create_cluster(
                 .cluster_name(&spec.name)
                 .settings(insights_setting(spec.container_insights))
                 .service_connect_defaults(defaults.clone())
-                .set_tags(Some(ecs_tags(&spec.tags)))
+                .set_tags(Some(ecs_tags(&marked)))
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk(operation, Some(&spec.name), e))
@@ -868,6 +892,7 @@ async fn create_cluster(
     );
     found.default_namespace = Some(namespace_arn.to_owned());
     found.tags = spec.tags.clone();
+    found.owner = Some(spec.name.clone());
     Ok(found)
 }
 

@@ -601,7 +601,13 @@ impl<'e> Workspace<'e> {
             .replace("@BUCKET@", STATE_BUCKET)
             .replace("@ENDPOINT@", &emulator.endpoint());
         fs::write(root_copy.join(BACKEND_FILE), backend).expect("write the backend settings");
-        let values = emulator_values(emulator, &root_copy);
+        // Only the project's roots get emulator values; a test's own fixture sets its
+        // variables itself.
+        let values = if source.starts_with(repo.join("terraform")) {
+            emulator_values(emulator, &root_copy)
+        } else {
+            String::new()
+        };
         if !values.is_empty() {
             fs::write(root_copy.join(EMULATOR_TFVARS), values)
                 .expect("write the emulator's variable values");
@@ -779,7 +785,8 @@ pub const EMULATOR_TFVARS: &str = "emulator.auto.tfvars";
 
 /// The emulator-only values of the root at `root`, by the variables it declares: an ALB
 /// certificate created in the emulator's ACM for `certificate_arn`, and the emulator's
-/// state bucket for `staging_state` (where staging2 reads staging's outputs).
+/// state bucket for `staging_state` (where staging2 reads staging's outputs). Only for
+/// the roots under `terraform/`.
 fn emulator_values(emulator: &Emulator, root: &Path) -> String {
     let declared = |variable: &str| {
         let needle = format!("variable \"{variable}\"");
