@@ -121,7 +121,17 @@ const SERVICE_COUNTS: [usize; 3] = [1, 10, 50];
 /// fixed cost for the rest.
 fn services_root(services: usize) -> String {
     let mut hcl = String::from(
-        r#"provider "atlas" {}
+        r#"terraform {
+  backend "s3" {}
+
+  required_providers {
+    atlas = {
+      source = "atlas/atlas"
+    }
+  }
+}
+
+provider "atlas" {}
 
 resource "atlas_network" "this" {
   name       = "bench"
