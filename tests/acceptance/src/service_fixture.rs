@@ -6,15 +6,13 @@
 //! They stand in for `atlas_network`, `atlas_cluster` and `atlas_ingress`, so that the
 //! service tests depend on nothing but the emulator.
 
-use std::process::Command;
-
 use aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
     ProtocolEnum, TargetTypeEnum,
 };
 
-use crate::{repo_root, Emulator, Workspace, REGION};
+use crate::{Emulator, Workspace, REGION};
 
 /// The name of the test cluster and of its namespace.
 pub const CLUSTER: &str = "atlas-test";
@@ -138,7 +136,7 @@ impl ServiceFixture {
             .expect("a cluster ARN")
             .to_owned();
 
-        let certificate_arn = certificate(emulator, "*.example.com");
+        let certificate_arn = emulator.create_certificate("*.example.com");
         let alb = elbv2
             .create_load_balancer()
             .name("atlas-test")
@@ -226,31 +224,4 @@ impl ServiceFixture {
             ),
         );
     }
-}
-
-/// Requests an ACM certificate on the emulator with
-/// `tests/emulator/create_certificate_svc.py` (the harness has no ACM client) and
-/// returns its ARN.
-pub fn certificate(emulator: &Emulator, domain: &str) -> String {
-    let root = repo_root();
-    let output = Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("tests/emulator/create_certificate_svc.py"))
-        .args([
-            "--endpoint",
-            &emulator.endpoint(),
-            "--region",
-            REGION,
-            domain,
-        ])
-        .output()
-        .expect("run tests/emulator/create_certificate_svc.py");
-    assert!(
-        output.status.success(),
-        "create_certificate_svc.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("the script prints UTF-8")
-        .trim()
-        .to_owned()
 }
