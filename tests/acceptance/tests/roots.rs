@@ -8,244 +8,20 @@
 
 use std::collections::BTreeSet;
 
+use atlas_acceptance::inventory::Inventory;
 use atlas_acceptance::{Emulator, PlanOutcome, Workspace};
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
 
-/// What one account holds, by kind of object, as the AWS API lists it (default VPC and
-/// its objects left out).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Inventory {
-    vpcs: BTreeSet<String>,
-    subnets: BTreeSet<String>,
-    nat_gateways: BTreeSet<String>,
-    route_tables: BTreeSet<String>,
-    endpoints: BTreeSet<String>,
-    security_groups: BTreeSet<String>,
-    load_balancers: BTreeSet<String>,
-    target_groups: BTreeSet<String>,
-    rules: BTreeSet<String>,
-    clusters: BTreeSet<String>,
-    services: BTreeSet<String>,
-    task_definitions: BTreeSet<String>,
-    namespaces: BTreeSet<String>,
+/// What the emulator holds, by kind of object, through the AWS API (the defaults left
+/// out): see `atlas_acceptance::inventory`.
+async fn inventory(emulator: &Emulator) -> Inventory {
+    Inventory::read(&emulator.sdk_config().await).await
 }
 
-async fn inventory(emulator: &Emulator) -> Inventory {
-    let config = emulator.sdk_config().await;
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    let cloudmap = aws_sdk_servicediscovery::Client::new(&config);
-
-    let vpcs: Vec<_> = ec2
-        .describe_vpcs()
-        .send()
-        .await
-        .expect("DescribeVpcs")
-        .vpcs()
-        .iter()
-        .filter(|v| !v.is_default().unwrap_or(false))
-        .cloned()
-        .collect();
-    let vpc_ids: Vec<String> = vpcs
-        .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_owned))
-        .collect();
-    let in_our_vpcs = Filter::builder()
-        .name("vpc-id")
-        .set_values(Some(vpc_ids.clone()))
-        .build();
-    let ids = |it: Vec<Option<&str>>| it.into_iter().flatten().map(str::to_owned).collect();
-
-    let (subnets, nat_gateways, route_tables, endpoints, security_groups) = if vpc_ids.is_empty() {
-        Default::default()
-    } else {
-        let subnets = ec2
-            .describe_subnets()
-            .filters(in_our_vpcs.clone())
-            .send()
-            .await
-            .expect("DescribeSubnets");
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(in_our_vpcs.clone())
-            .send()
-            .await
-            .expect("DescribeNatGateways");
-        let tables = ec2
-            .describe_route_tables()
-            .filters(in_our_vpcs.clone())
-            .send()
-            .await
-            .expect("DescribeRouteTables");
-        let endpoints = ec2
-            .describe_vpc_endpoints()
-            .filters(in_our_vpcs.clone())
-            .send()
-            .await
-            .expect("DescribeVpcEndpoints");
-        let groups = ec2
-            .describe_security_groups()
-            .filters(in_our_vpcs.clone())
-            .send()
-            .await
-            .expect("DescribeSecurityGroups");
-        (
-            ids(subnets.subnets().iter().map(|s| s.subnet_id()).collect()),
-            ids(nats
-                .nat_gateways()
-                .iter()
-                .filter(|n| n.state().is_some_and(|s| s.as_str() != "deleted"))
-                .map(|n| n.nat_gateway_id())
-                .collect()),
-            ids(tables
-                .route_tables()
-                .iter()
-                .map(|t| t.route_table_id())
-                .collect()),
-            ids(endpoints
-                .vpc_endpoints()
-                .iter()
-                .filter(|e| e.state().is_some_and(|s| s.as_str() != "deleted"))
-                .map(|e| e.vpc_endpoint_id())
-                .collect()),
-            ids(groups
-                .security_groups()
-                .iter()
-                .filter(|g| g.group_name() != Some("default"))
-                .map(|g| g.group_id())
-                .collect()),
-        )
-    };
-
-    let lbs = elb
-        .describe_load_balancers()
-        .send()
-        .await
-        .expect("DescribeLoadBalancers");
-    let load_balancers: BTreeSet<String> = ids(lbs
-        .load_balancers()
-        .iter()
-        .map(|l| l.load_balancer_arn())
-        .collect());
-    let mut rules = BTreeSet::new();
-    for lb in &load_balancers {
-        let listeners = elb
-            .describe_listeners()
-            .load_balancer_arn(lb)
-            .send()
-            .await
-            .expect("DescribeListeners");
-        for listener in listeners.listeners() {
-            let found = elb
-                .describe_rules()
-                .listener_arn(listener.listener_arn().unwrap_or_default())
-                .send()
-                .await
-                .expect("DescribeRules");
-            rules.extend(
-                found
-                    .rules()
-                    .iter()
-                    .filter(|r| !r.is_default().unwrap_or(false))
-                    .filter_map(|r| r.rule_arn().map(str::to_owned)),
-            );
-        }
-    }
-    let target_groups = ids(elb
-        .describe_target_groups()
-        .send()
-        .await
-        .expect("DescribeTargetGroups")
-        .target_groups()
-        .iter()
-        .map(|t| t.target_group_arn())
-        .collect());
-
-    let cluster_arns = ecs
-        .list_clusters()
-        .send()
-        .await
-        .expect("ListClusters")
-        .cluster_arns()
-        .to_vec();
-    let mut clusters = BTreeSet::new();
-    let mut services = BTreeSet::new();
-    if !cluster_arns.is_empty() {
-        let described = ecs
-            .describe_clusters()
-            .set_clusters(Some(cluster_arns.clone()))
-            .send()
-            .await
-            .expect("DescribeClusters");
-        for cluster in described.clusters() {
-            if cluster.status() == Some("ACTIVE") {
-                clusters.insert(cluster.cluster_name().unwrap_or_default().to_owned());
-            }
-        }
-        for cluster in &cluster_arns {
-            let arns = ecs
-                .list_services()
-                .cluster(cluster)
-                .send()
-                .await
-                .expect("ListServices")
-                .service_arns()
-                .to_vec();
-            for chunk in arns.chunks(10) {
-                let described = ecs
-                    .describe_services()
-                    .cluster(cluster)
-                    .set_services(Some(chunk.to_vec()))
-                    .send()
-                    .await
-                    .expect("DescribeServices");
-                services.extend(
-                    described
-                        .services()
-                        .iter()
-                        .filter(|s| s.status() == Some("ACTIVE"))
-                        .filter_map(|s| s.service_arn().map(str::to_owned)),
-                );
-            }
-        }
-    }
-    let task_definitions = ecs
-        .list_task_definitions()
-        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-        .send()
-        .await
-        .expect("ListTaskDefinitions")
-        .task_definition_arns()
-        .iter()
-        .cloned()
-        .collect();
-    let namespaces = ids(cloudmap
-        .list_namespaces()
-        .send()
-        .await
-        .expect("ListNamespaces")
-        .namespaces()
-        .iter()
-        .map(|n| n.id())
-        .collect());
-
-    Inventory {
-        vpcs: vpc_ids.into_iter().collect(),
-        subnets,
-        nat_gateways,
-        route_tables,
-        endpoints,
-        security_groups,
-        load_balancers,
-        target_groups,
-        rules,
-        clusters,
-        services,
-        task_definitions,
-        namespaces,
-    }
+/// The ids of one kind of object in an inventory.
+fn of(inventory: &Inventory, kind: &str) -> BTreeSet<String> {
+    inventory.0.get(kind).cloned().unwrap_or_default()
 }
 
 fn strings(value: &Value) -> BTreeSet<String> {
@@ -266,8 +42,12 @@ fn string_values(value: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn added<'a>(before: &'a BTreeSet<String>, after: &'a BTreeSet<String>) -> BTreeSet<&'a String> {
-    after.difference(before).collect()
+/// The objects of one kind that `after` holds and `before` did not.
+fn added(before: &Inventory, after: &Inventory, kind: &str) -> BTreeSet<String> {
+    of(after, kind)
+        .difference(&of(before, kind))
+        .cloned()
+        .collect()
 }
 
 /// The network configuration of every service of one cluster: (subnets, groups,
@@ -335,20 +115,37 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     let value = |name: &str| out[name]["value"].clone();
     let staging_private = strings(&value("private_subnet_ids"));
     let staging_groups = string_values(&value("security_group_ids"));
-    assert_eq!(after_staging.vpcs.len(), 1, "{after_staging:?}");
-    assert_eq!(after_staging.subnets.len(), 4, "{after_staging:?}");
-    assert_eq!(after_staging.nat_gateways.len(), 2, "{after_staging:?}");
-    assert_eq!(after_staging.endpoints.len(), 1, "{after_staging:?}");
+    assert_eq!(of(&after_staging, "vpc").len(), 1, "{after_staging:?}");
+    assert_eq!(of(&after_staging, "subnet").len(), 4, "{after_staging:?}");
+    assert_eq!(
+        of(&after_staging, "nat_gateway").len(),
+        2,
+        "{after_staging:?}"
+    );
+    assert_eq!(
+        of(&after_staging, "vpc_endpoint").len(),
+        1,
+        "{after_staging:?}"
+    );
     assert_eq!(staging_groups.len(), 10, "ten groups: {staging_groups:?}");
     assert_eq!(
-        after_staging.security_groups, staging_groups,
+        of(&after_staging, "security_group"),
+        staging_groups,
         "the VPC holds exactly the matrix's groups"
     );
-    assert_eq!(after_staging.load_balancers.len(), 1);
-    assert_eq!(after_staging.services.len(), 6, "six workloads");
+    assert_eq!(of(&after_staging, "load_balancer").len(), 1);
+    assert_eq!(of(&after_staging, "ecs_service").len(), 6, "six workloads");
     // events ingestion uses the ALB's default group; three hostname rules own a group each.
-    assert_eq!(after_staging.target_groups.len(), 4, "{after_staging:?}");
-    assert_eq!(after_staging.rules.len(), 3, "{after_staging:?}");
+    assert_eq!(
+        of(&after_staging, "target_group").len(),
+        4,
+        "{after_staging:?}"
+    );
+    assert_eq!(
+        of(&after_staging, "listener_rule").len(),
+        3,
+        "{after_staging:?}"
+    );
     for (name, subnets, groups, public_ip) in service_networks(&emulator, "atlas-staging").await {
         assert_eq!(
             subnets, staging_private,
@@ -374,49 +171,39 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     staging2.init();
     staging2.apply();
     let after_staging2 = inventory(&emulator).await;
-    for (kind, before, after) in [
-        ("VPC", &after_staging.vpcs, &after_staging2.vpcs),
-        ("subnet", &after_staging.subnets, &after_staging2.subnets),
-        (
-            "NAT gateway",
-            &after_staging.nat_gateways,
-            &after_staging2.nat_gateways,
-        ),
-        (
-            "route table",
-            &after_staging.route_tables,
-            &after_staging2.route_tables,
-        ),
-        (
-            "VPC endpoint",
-            &after_staging.endpoints,
-            &after_staging2.endpoints,
-        ),
-        (
-            "security group",
-            &after_staging.security_groups,
-            &after_staging2.security_groups,
-        ),
-        (
-            "load balancer",
-            &after_staging.load_balancers,
-            &after_staging2.load_balancers,
-        ),
+    for (label, kind) in [
+        ("VPC", "vpc"),
+        ("subnet", "subnet"),
+        ("NAT gateway", "nat_gateway"),
+        ("route table", "route_table"),
+        ("VPC endpoint", "vpc_endpoint"),
+        ("security group", "security_group"),
+        ("load balancer", "load_balancer"),
     ] {
-        assert_eq!(before, after, "staging2 must not create a {kind}");
+        assert_eq!(
+            of(&after_staging, kind),
+            of(&after_staging2, kind),
+            "staging2 must not create a {label}"
+        );
     }
     assert_eq!(
-        added(&after_staging.services, &after_staging2.services).len(),
+        added(&after_staging, &after_staging2, "ecs_service").len(),
         6
     );
     assert_eq!(
-        added(&after_staging.target_groups, &after_staging2.target_groups).len(),
+        added(&after_staging, &after_staging2, "target_group").len(),
         4
     );
-    assert_eq!(added(&after_staging.rules, &after_staging2.rules).len(), 4);
     assert_eq!(
-        added(&after_staging.clusters, &after_staging2.clusters),
-        BTreeSet::from([&"atlas-staging2".to_owned()])
+        added(&after_staging, &after_staging2, "listener_rule").len(),
+        4
+    );
+    assert_eq!(
+        added(&after_staging, &after_staging2, "ecs_cluster")
+            .iter()
+            .map(|arn| arn.rsplit('/').next().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["atlas-staging2"]
     );
     for (name, subnets, groups, public_ip) in service_networks(&emulator, "atlas-staging2").await {
         assert_eq!(
@@ -439,20 +226,16 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     let pvalue = |name: &str| pout[name]["value"].clone();
     let production_vpc = pvalue("vpc_id").as_str().expect("vpc_id").to_owned();
     assert!(
-        !after_staging.vpcs.contains(&production_vpc),
+        !of(&after_staging, "vpc").contains(&production_vpc),
         "production has its own VPC"
     );
-    assert_eq!(after_production.vpcs.len(), 2);
+    assert_eq!(of(&after_production, "vpc").len(), 2);
     assert_eq!(
-        added(&after_staging2.nat_gateways, &after_production.nat_gateways).len(),
+        added(&after_staging2, &after_production, "nat_gateway").len(),
         2
     );
     assert_eq!(
-        added(
-            &after_staging2.load_balancers,
-            &after_production.load_balancers
-        )
-        .len(),
+        added(&after_staging2, &after_production, "load_balancer").len(),
         1
     );
     let production_private = strings(&pvalue("private_subnet_ids"));
