@@ -84,7 +84,7 @@ emulator-stop:
 # The tests use the package `make install` put into the mirror, from the same build.
 test: venv install
 	scripts/require-terraform.sh
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --no-fail-fast
 
 # The runtime's figures, side by side in one run: start-up to handshake, GetProviderSchema,
 # peak RSS over a plan of terraform/staging, binary size, the AWS calls of a no-op plan of

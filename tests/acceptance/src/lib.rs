@@ -237,7 +237,10 @@ impl Emulator {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
-    /// Every AWS request the emulator has served so far, oldest first.
+    /// Every AWS request the emulator has served so far, in the order they arrived.
+    ///
+    /// The log is written as calls end, so a dropped call's line can come after the
+    /// line of the call the client made next; this sorts by arrival (stable for ties).
     pub fn requests(&self) -> Vec<Request> {
         let path = self.dir.path().join("requests.jsonl");
         let text = match fs::read_to_string(&path) {
@@ -245,14 +248,17 @@ impl Emulator {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Vec::new(),
             Err(error) => panic!("read the request log {}: {error}", path.display()),
         };
-        text.lines()
+        let mut requests: Vec<Request> = text
+            .lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
                 let entry: Value = serde_json::from_str(line)
                     .unwrap_or_else(|error| panic!("bad request log line {line:?}: {error}"));
                 Request::from_log(&entry)
             })
-            .collect()
+            .collect();
+        requests.sort_by(|a, b| a.started.total_cmp(&b.started));
+        requests
     }
 
     /// How many requests named this service (as in the SigV4 credential scope, such
