@@ -31,10 +31,15 @@ is_emulator() {
     tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "tests/emulator/server.py"
 }
 
-# True while PID runs: a process that has not exec'd yet (still `setsid`) counts, an
-# exited one (a zombie, whose cmdline is empty) does not.
+# True while PID runs, an exited one (a zombie not yet reaped) does not. Read from the
+# state in /proc/PID/stat, not from cmdline: cmdline reads empty for a moment while
+# the process execs (bash to setsid to python), which once made a healthy start
+# look like an early exit.
 is_alive() {
-    [[ -n "$(tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null)" ]]
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ -n "$stat" && "$stat" != Z* && "$stat" != X* ]]
 }
 
 running_pid() {
