@@ -168,12 +168,41 @@ async fn updates_roll_in_place() {
         .expect("describe the task definition");
     let image = task.task_definition().unwrap().container_definitions()[0].image();
     assert_eq!(image, Some("example/app:2"));
+    // The revision it ran before stays, as the circuit breaker's rollback target.
+    let both: Vec<String> = [&first, &second]
+        .iter()
+        .map(|o| {
+            o["task_definition_arn"]
+                .as_str()
+                .expect("a revision")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(active_revisions(&ecs, "app").await, both);
+
+    // One more: the revision before the previous one is deregistered.
+    workspace.write_file(
+        "services.tf",
+        &services("example/app:3", SERVER, OWN_ROUTE, groups),
+    );
+    workspace.apply();
+    let newest = workspace.output("app");
+    assert_eq!(
+        active_revisions(&ecs, "app").await,
+        [&second, &newest]
+            .iter()
+            .map(|o| o["task_definition_arn"]
+                .as_str()
+                .expect("a revision")
+                .to_owned())
+            .collect::<Vec<_>>()
+    );
 
     // Client only, and routed to the default target group: the rule and the owned
     // target group go, the service registers with the default group.
     workspace.write_file(
         "services.tf",
-        &services("example/app:2", "service_connect {}", DEFAULT_ROUTE, groups),
+        &services("example/app:3", "service_connect {}", DEFAULT_ROUTE, groups),
     );
     workspace.apply();
     let third = workspace.output("app");

@@ -406,17 +406,41 @@ impl Resource for ServiceResource {
             );
         };
 
+        // 0. A service of this name already in the cluster. One this resource made (its
+        // owner tag) is what a create interrupted before Terraform saved its state left:
+        // it is taken over below. Any other is refused before anything is made.
+        let owner = inputs.owner();
+        let leftover = match ops::describe_service(aws, &inputs.cluster, &inputs.name).await {
+            Ok(Some(view)) if view.owner.as_deref() == Some(owner.as_str()) => {
+                tracing::info!(service_arn = %view.arn, "taking over the service of an interrupted create");
+                Some(view)
+            }
+            Ok(Some(view)) => {
+                diags.error_at(
+                    AttributePath::new().attr("name"),
+                    "Service Already Exists",
+                    format!(
+                        "The cluster already has an ECS service named {:?} ({}), which this \
+                         atlas_service did not create. Choose another name, delete that \
+                         service, or bring it under Terraform with `terraform import \
+                         <address> {}/{}`.",
+                        inputs.name,
+                        view.arn,
+                        model::cluster_name(&inputs.cluster),
+                        inputs.name
+                    ),
+                );
+                return None;
+            }
+            Ok(None) => None,
+            Err(e) => {
+                failed(diags, "Looking for a service of the same name", &e);
+                return None;
+            }
+        };
+
         // 1. The task definition.
-        match ops::register_task_definition(
-            aws,
-            &inputs.name,
-            &inputs.container,
-            inputs.execution_role_arn.as_deref(),
-            inputs.task_role_arn.as_deref(),
-            &tags,
-        )
-        .await
-        {
+        match ops::register_task_definition(aws, &inputs.task(&tags)).await {
             Ok(arn) => made.task_definition = Some(arn),
             Err(e) => {
                 failed(diags, "Registering the task definition", &e);
@@ -463,12 +487,26 @@ impl Resource for ServiceResource {
             }
         }
 
-        // 4. The service.
+        // 4. The service, or the leftover rolled to what is asked.
         let spec = inputs.spec(&made, &tags);
-        match ops::create_service(aws, &spec).await {
+        let outcome = match &leftover {
+            Some(view) => adopt_service(aws, view, &spec).await,
+            None => ops::create_service(aws, &spec).await,
+        };
+        match outcome {
             Ok(arn) => made.service = Some(arn),
             Err(e) => {
                 failed(diags, "Creating the ECS service", &e);
+                return Some(state_value(planned, &made, &tags));
+            }
+        }
+
+        // Revisions an interrupted create registered and no service runs.
+        if let Some(current) = &made.task_definition {
+            if let Err(e) =
+                ops::deregister_stale_revisions(aws, &inputs.name, &owner, &[current]).await
+            {
+                failed(diags, "Deregistering leftover task definitions", &e);
                 return Some(state_value(planned, &made, &tags));
             }
         }
@@ -525,11 +563,19 @@ impl Resource for ServiceResource {
                 return Some(current.clone());
             }
         };
-        let task = match ops::describe_task_definition(aws, &view.task_definition).await {
-            Ok(task) => task,
-            Err(e) => {
-                failed(diags, &e);
-                return Some(current.clone());
+        // A revision never changes once registered: while the service runs the revision
+        // state records, the container in state is what AWS has, and reading it again
+        // would only cost a call per service on every plan.
+        let recorded = convert::opt_string(current, "task_definition_arn");
+        let task = if recorded.as_deref() == Some(view.task_definition.as_str()) {
+            None
+        } else {
+            match ops::describe_task_definition(aws, &view.task_definition).await {
+                Ok(task) => task,
+                Err(e) => {
+                    failed(diags, &e);
+                    return Some(current.clone());
+                }
             }
         };
         let rule = match convert::opt_string(current, "rule_arn") {
@@ -615,16 +661,7 @@ impl Resource for ServiceResource {
             .get("task_definition_arn")
             .is_some_and(Value::is_known)
         {
-            match ops::register_task_definition(
-                aws,
-                &inputs.name,
-                &inputs.container,
-                inputs.execution_role_arn.as_deref(),
-                inputs.task_role_arn.as_deref(),
-                &tags,
-            )
-            .await
-            {
+            match ops::register_task_definition(aws, &inputs.task(&tags)).await {
                 Ok(arn) => made.task_definition = Some(arn),
                 Err(e) => {
                     failed(diags, "Registering the task definition", &e);
@@ -730,6 +767,21 @@ impl Resource for ServiceResource {
             failed(diags, "Tagging the ECS service", &e);
             return Some(state_value(prior, &made, &tags));
         }
+        // The revision the service ran before stays, for the circuit breaker's rollback;
+        // older ones, and any an interrupted update registered, go.
+        let current = made.task_definition.clone().unwrap_or_default();
+        let previous = convert::opt_string(prior, "task_definition_arn").unwrap_or_default();
+        if let Err(e) = ops::deregister_stale_revisions(
+            aws,
+            &inputs.name,
+            &inputs.owner(),
+            &[&current, &previous],
+        )
+        .await
+        {
+            failed(diags, "Deregistering old task definitions", &e);
+            return Some(state_value(planned, &made, &tags));
+        }
 
         // 5. What the service no longer uses.
         if let Some(rule) = drop_rule.filter(|r| Some(r) != made.rule.as_ref().map(|m| &m.0)) {
@@ -797,7 +849,8 @@ impl Resource for ServiceResource {
         }
 
         // 3. Every revision of the task family.
-        if let Err(e) = ops::deregister_family(aws, &name).await {
+        let owner = format!("{}/{name}", model::cluster_name(&cluster));
+        if let Err(e) = ops::deregister_family(aws, &name, &owner).await {
             failed(diags, "Deregistering the task definitions", &e);
         }
     }
@@ -909,6 +962,18 @@ impl Inputs {
             service_connect: self.service_connect.clone(),
             load_balancer: made.target_group.clone().zip(self.container.port),
             tags: tags.clone(),
+            owner: self.owner(),
+        }
+    }
+
+    fn task<'a>(&'a self, tags: &'a BTreeMap<String, String>) -> ops::TaskSpec<'a> {
+        ops::TaskSpec {
+            name: &self.name,
+            container: &self.container,
+            execution_role_arn: self.execution_role_arn.as_deref(),
+            task_role_arn: self.task_role_arn.as_deref(),
+            tags,
+            owner: self.owner(),
         }
     }
 }
@@ -921,6 +986,18 @@ struct Made {
     target_group: Option<String>,
     owned_group: Option<String>,
     rule: Option<(String, i64)>,
+}
+
+/// Rolls the service an interrupted create left to `spec`, with `spec`'s tags; returns its
+/// ARN.
+async fn adopt_service(
+    aws: &crate::aws::AwsClients,
+    view: &ops::ServiceView,
+    spec: &ops::ServiceSpec,
+) -> Result<String, AwsError> {
+    ops::update_service(aws, &view.arn, spec).await?;
+    ops::sync_tags(aws, &view.arn, &view.tags, &spec.tags).await?;
+    Ok(view.arn.clone())
 }
 
 async fn create_owned_group(
@@ -941,6 +1018,7 @@ async fn create_owned_group(
             .as_deref()
             .unwrap_or(model::DEFAULT_HEALTH_CHECK_PATH),
         tags,
+        &inputs.owner(),
     )
     .await
 }
@@ -1001,6 +1079,8 @@ fn read_state(
     current: &Value,
     cluster: &str,
     view: &ServiceView,
+    // `None` when the revision was not read (unchanged) or no longer exists: the
+    // container in `current` stays.
     task: Option<&aws_sdk_ecs::types::TaskDefinition>,
     rule: Option<(String, ops::RuleView)>,
     health_check_path: Option<String>,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, Compatibility, DeploymentCircuitBreaker,
     DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode,
-    PropagateTags, ServiceConnectConfiguration, ServiceField, TaskDefinition, TaskDefinitionStatus,
+    PropagateTags, ServiceConnectConfiguration, ServiceField, TaskDefinition, TaskDefinitionField,
+    TaskDefinitionStatus,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, HostHeaderConditionConfig, ProtocolEnum, RuleCondition, TargetTypeEnum,
@@ -17,9 +18,11 @@ use tokio_util::sync::CancellationToken;
 use super::model::{self, Container, ServiceConnect};
 use crate::aws::{pause, retry_while, AwsClients, AwsError, Interrupted};
 
-/// The tag that marks a listener rule with the service that created it,
-/// `<cluster name>/<service name>`: a rule of the same service found at plan time (as
-/// when a tainted service is replaced) is not a conflict.
+/// The tag that marks what an `atlas_service` made (the service, its task definition
+/// revisions and its listener rule) with `<cluster name>/<service name>`. A rule of the
+/// same service found at plan time (as when a tainted service is replaced) is not a
+/// conflict, and what a create that was interrupted before Terraform saved its state
+/// left is taken over by the next create instead of being duplicated or orphaned.
 pub(crate) const OWNER_TAG: &str = "atlas:service";
 
 /// What the service is asked to be.
@@ -43,6 +46,8 @@ pub(crate) struct ServiceSpec {
     pub(crate) load_balancer: Option<(String, i64)>,
     /// Tags of the service.
     pub(crate) tags: BTreeMap<String, String>,
+    /// The [`OWNER_TAG`] value.
+    pub(crate) owner: String,
 }
 
 /// The service as ECS reports it.
@@ -64,8 +69,10 @@ pub(crate) struct ServiceView {
     pub(crate) target_group: Option<String>,
     /// Service Connect on the PRIMARY deployment.
     pub(crate) service_connect: Option<ServiceConnectConfiguration>,
-    /// Tags.
+    /// Tags, without the [`OWNER_TAG`].
     pub(crate) tags: BTreeMap<String, String>,
+    /// The [`OWNER_TAG`] value, on services this provider created.
+    pub(crate) owner: Option<String>,
     /// Whether the deployment is steady: one deployment, COMPLETED (or, where ECS does
     /// not report rollout states, every desired task running).
     pub(crate) steady: bool,
@@ -101,16 +108,33 @@ fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_elasticloadbalancing
         .collect()
 }
 
-/// Registers a new revision of the task family `name`; returns its ARN.
+/// The task definition as `atlas_service` registers it.
+pub(crate) struct TaskSpec<'a> {
+    /// The family, which is the service name.
+    pub(crate) name: &'a str,
+    /// The one container.
+    pub(crate) container: &'a Container,
+    /// The execution role, if any.
+    pub(crate) execution_role_arn: Option<&'a str>,
+    /// The task role, if any.
+    pub(crate) task_role_arn: Option<&'a str>,
+    /// Tags of the revision.
+    pub(crate) tags: &'a BTreeMap<String, String>,
+    /// The [`OWNER_TAG`] value.
+    pub(crate) owner: String,
+}
+
+/// Registers a new revision of the task family; returns its ARN.
 pub(crate) async fn register_task_definition(
     aws: &AwsClients,
-    name: &str,
-    container: &Container,
-    execution_role_arn: Option<&str>,
-    task_role_arn: Option<&str>,
-    tags: &BTreeMap<String, String>,
+    task: &TaskSpec<'_>,
 ) -> Result<String, AwsError> {
     let operation = "RegisterTaskDefinition";
+    let name = task.name;
+    let container = task.container;
+    let (execution_role_arn, task_role_arn) = (task.execution_role_arn, task.task_role_arn);
+    let mut tags = task.tags.clone();
+    tags.insert(OWNER_TAG.to_owned(), task.owner.clone());
     tracing::debug!(family = %name, "registering task definition");
     let answer = aws
         .ecs
@@ -123,7 +147,7 @@ pub(crate) async fn register_task_definition(
         .container_definitions(model::container_definition(name, container, &aws.region))
         .set_execution_role_arn(execution_role_arn.map(str::to_owned))
         .set_task_role_arn(task_role_arn.map(str::to_owned))
-        .set_tags((!tags.is_empty()).then(|| ecs_tags(tags)))
+        .set_tags(Some(ecs_tags(&tags)))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(operation, Some(name), e))?;
@@ -160,8 +184,8 @@ pub(crate) async fn describe_task_definition(
     }
 }
 
-/// Deregisters every ACTIVE revision of the family `name`; a family that has none is done.
-pub(crate) async fn deregister_family(aws: &AwsClients, name: &str) -> Result<(), AwsError> {
+/// The ACTIVE revisions of the task family `name` (exactly that family), oldest first.
+async fn active_revisions(aws: &AwsClients, name: &str) -> Result<Vec<String>, AwsError> {
     let mut arns = Vec::new();
     let mut token = None;
     loop {
@@ -187,20 +211,91 @@ pub(crate) async fn deregister_family(aws: &AwsClients, name: &str) -> Result<()
             break;
         }
     }
-    for arn in arns {
-        tracing::debug!(task_definition = %arn, "deregistering task definition");
-        if let Err(e) = aws
-            .ecs
-            .deregister_task_definition()
-            .task_definition(&arn)
-            .send()
-            .await
-        {
-            let e = AwsError::from_sdk("DeregisterTaskDefinition", Some(&arn), e);
-            // ClientException: the revision is already gone or inactive.
-            if !e.is_code(&["ClientException"]) {
-                return Err(e);
+    Ok(arns)
+}
+
+/// The [`OWNER_TAG`] of a revision; `None` when it has none (or is gone).
+async fn revision_owner(aws: &AwsClients, arn: &str) -> Result<Option<String>, AwsError> {
+    let answer = match aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+    {
+        Ok(answer) => answer,
+        Err(e) => {
+            let e = AwsError::from_sdk("DescribeTaskDefinition", Some(arn), e);
+            if e.is_code(&["ClientException"]) {
+                return Ok(None);
             }
+            return Err(e);
+        }
+    };
+    Ok(answer
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(OWNER_TAG))
+        .and_then(|t| t.value())
+        .map(str::to_owned))
+}
+
+async fn deregister(aws: &AwsClients, arn: &str) -> Result<(), AwsError> {
+    tracing::debug!(task_definition = %arn, "deregistering task definition");
+    match aws
+        .ecs
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::from_sdk("DeregisterTaskDefinition", Some(arn), e);
+            // ClientException: the revision is already gone or inactive.
+            if e.is_code(&["ClientException"]) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Deregisters the ACTIVE revisions of the family `name` that this service registered
+/// (its [`OWNER_TAG`]) and no longer needs: every one but those in `keep`. They are what
+/// an interrupted create or update registered before Terraform saved its state, and
+/// revisions older than the one a rollback would return to.
+pub(crate) async fn deregister_stale_revisions(
+    aws: &AwsClients,
+    name: &str,
+    owner: &str,
+    keep: &[&str],
+) -> Result<(), AwsError> {
+    for arn in active_revisions(aws, name).await? {
+        if keep.contains(&arn.as_str()) {
+            continue;
+        }
+        if revision_owner(aws, &arn).await?.as_deref() == Some(owner) {
+            deregister(aws, &arn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deregisters every ACTIVE revision of the family `name` that this service registered,
+/// or that carries no owner (registered before revisions were marked); a revision of a
+/// same-named service in another cluster is left alone.
+pub(crate) async fn deregister_family(
+    aws: &AwsClients,
+    name: &str,
+    owner: &str,
+) -> Result<(), AwsError> {
+    for arn in active_revisions(aws, name).await? {
+        let theirs = revision_owner(aws, &arn).await?;
+        if theirs.is_none_or(|o| o == owner) {
+            deregister(aws, &arn).await?;
         }
     }
     Ok(())
@@ -232,8 +327,41 @@ pub(crate) async fn create_target_group(
     port: i64,
     health_check_path: &str,
     tags: &BTreeMap<String, String>,
+    owner: &str,
 ) -> Result<String, AwsError> {
     let operation = "CreateTargetGroup";
+    // The group this service made before its create was interrupted is taken over; a
+    // group of that name that it did not make is refused.
+    match aws.elbv2.describe_target_groups().names(name).send().await {
+        Ok(answer) => {
+            if let Some(arn) = answer
+                .target_groups()
+                .first()
+                .and_then(|t| t.target_group_arn())
+            {
+                let owners = rule_owners(aws, &[arn.to_owned()]).await?;
+                if owners.get(arn).map(String::as_str) != Some(owner) {
+                    return Err(AwsError::InvalidInput {
+                        detail: format!(
+                            "a target group named {name:?} ({arn}) already exists and this \
+                             service did not create it; delete it, or rename the service"
+                        ),
+                    });
+                }
+                tracing::debug!(target_group_arn = %arn, "taking over the target group of an interrupted create");
+                set_health_check_path(aws, arn, health_check_path).await?;
+                return Ok(arn.to_owned());
+            }
+        }
+        Err(e) => {
+            let e = AwsError::from_sdk("DescribeTargetGroups", Some(name), e);
+            if !e.is_code(&["TargetGroupNotFound"]) {
+                return Err(e);
+            }
+        }
+    }
+    let mut tags = tags.clone();
+    tags.insert(OWNER_TAG.to_owned(), owner.to_owned());
     tracing::debug!(target_group = %name, vpc_id, "creating target group");
     let answer = aws
         .elbv2
@@ -244,7 +372,7 @@ pub(crate) async fn create_target_group(
         .vpc_id(vpc_id)
         .target_type(TargetTypeEnum::Ip)
         .health_check_path(health_check_path)
-        .set_tags((!tags.is_empty()).then(|| elb_tags(tags)))
+        .set_tags(Some(elb_tags(&tags)))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(operation, Some(name), e))?;
@@ -325,18 +453,6 @@ pub(crate) async fn delete_target_group(
         Err(e) if e.is_code(&["TargetGroupNotFound"]) => Ok(()),
         other => other,
     }
-}
-
-/// The priorities in use on a listener.
-pub(crate) async fn listener_priorities(
-    aws: &AwsClients,
-    listener_arn: &str,
-) -> Result<Vec<i64>, AwsError> {
-    Ok(listener_rules(aws, listener_arn)
-        .await?
-        .iter()
-        .filter_map(|(_, rule)| rule.priority)
-        .collect())
 }
 
 /// Every non-default rule of a listener, by ARN.
@@ -427,10 +543,21 @@ pub(crate) async fn create_rule(
     tags: &BTreeMap<String, String>,
 ) -> Result<(String, i64), AwsError> {
     let operation = "CreateRule";
+    // The rule this service made before its create was interrupted: changed to what is
+    // asked, rather than a second rule made beside it.
+    let mut rules = listener_rules(aws, listener_arn).await?;
+    if let Some((arn, priority)) = owned_rule(aws, &rules, hostnames, owner).await? {
+        tracing::debug!(rule_arn = %arn, "taking over the listener rule of an interrupted create");
+        modify_rule(aws, &arn, hostnames, target_group).await?;
+        return Ok((arn, priority));
+    }
     let mut tags = tags.clone();
     tags.insert(OWNER_TAG.to_owned(), owner.to_owned());
-    for _ in 0..5 {
-        let taken = listener_priorities(aws, listener_arn).await?;
+    for attempt in 0..5 {
+        if attempt > 0 {
+            rules = listener_rules(aws, listener_arn).await?;
+        }
+        let taken: Vec<i64> = rules.iter().filter_map(|(_, rule)| rule.priority).collect();
         let Some(priority) = model::first_free_priority(hostnames, &taken) else {
             return Err(AwsError::InvalidInput {
                 detail: format!("listener {listener_arn} has no free rule priority"),
@@ -471,7 +598,35 @@ pub(crate) async fn create_rule(
     })
 }
 
-/// The [`OWNER_TAG`] of each rule, where it has one.
+/// Of a listener's `rules`, one for one of `hostnames` that carries `owner`, with its
+/// priority.
+async fn owned_rule(
+    aws: &AwsClients,
+    rules: &[(String, RuleView)],
+    hostnames: &[String],
+    owner: &str,
+) -> Result<Option<(String, i64)>, AwsError> {
+    let wanted = model::normalized_hostnames(hostnames);
+    let candidates: Vec<(String, i64)> = rules
+        .iter()
+        .filter(|(_, rule)| {
+            model::normalized_hostnames(&rule.hostnames)
+                .iter()
+                .any(|h| wanted.contains(h))
+        })
+        .filter_map(|(arn, rule)| Some((arn.clone(), rule.priority?)))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let arns: Vec<String> = candidates.iter().map(|(arn, _)| arn.clone()).collect();
+    let owners = rule_owners(aws, &arns).await?;
+    Ok(candidates
+        .into_iter()
+        .find(|(arn, _)| owners.get(arn).map(String::as_str) == Some(owner)))
+}
+
+/// The [`OWNER_TAG`] of each ELBv2 rule or target group, where it has one.
 pub(crate) async fn rule_owners(
     aws: &AwsClients,
     rule_arns: &[String],
@@ -619,7 +774,7 @@ pub(crate) async fn create_service(
         .deployment_configuration(deployment_configuration())
         .set_load_balancers(Some(load_balancers(spec)).filter(|l| !l.is_empty()))
         .propagate_tags(PropagateTags::Service)
-        .set_tags((!spec.tags.is_empty()).then(|| ecs_tags(&spec.tags)));
+        .set_tags(Some(ecs_tags(&owned_tags(spec))));
     if spec.service_connect.is_some() {
         request = request.service_connect_configuration(service_connect(spec));
     }
@@ -632,6 +787,12 @@ pub(crate) async fn create_service(
         .and_then(|s| s.service_arn())
         .map(str::to_owned)
         .ok_or_else(|| AwsError::missing(operation, Some(&spec.name), "serviceArn"))
+}
+
+fn owned_tags(spec: &ServiceSpec) -> BTreeMap<String, String> {
+    let mut tags = spec.tags.clone();
+    tags.insert(OWNER_TAG.to_owned(), spec.owner.clone());
+    tags
 }
 
 /// Rolls the service to `spec` in place.
@@ -762,8 +923,15 @@ pub(crate) async fn describe_service(
         tags: found
             .tags()
             .iter()
+            .filter(|t| t.key() != Some(OWNER_TAG))
             .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
             .collect(),
+        owner: found
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(OWNER_TAG))
+            .and_then(|t| t.value())
+            .map(str::to_owned),
         steady,
         rollout: format!(
             "{} deployment(s), the primary {} with {running} of {} tasks running",
