@@ -3,7 +3,7 @@
 //! listener rule and maybe the ECS service itself. The next apply takes them over (they
 //! carry the resource's owner tag) instead of failing on the name or making a second
 //! rule beside the first; a same-named service that this resource did not make is
-//! refused before anything is created. Every check reads the emulator through the AWS
+//! refused, and nothing is left behind. Every check reads the emulator through the AWS
 //! SDK.
 
 use std::time::{Duration, Instant};
@@ -210,7 +210,7 @@ async fn a_create_killed_among_its_calls_converges() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_same_named_service_it_did_not_make_is_refused_before_anything_is_made() {
+async fn a_same_named_service_it_did_not_make_is_refused_and_nothing_is_left() {
     let emulator = Emulator::start();
     let (fixture, workspace, baseline) = setup(&emulator).await;
     let ecs = aws_sdk_ecs::Client::new(&emulator.sdk_config().await);
@@ -292,7 +292,7 @@ async fn a_same_named_service_it_did_not_make_is_refused_before_anything_is_made
         .expect("ListTaskDefinitions");
     assert!(
         ours.task_definition_arns().is_empty(),
-        "no revision was registered"
+        "no revision is left registered"
     );
     let state = workspace.try_tf(&["state", "list"]);
     assert!(

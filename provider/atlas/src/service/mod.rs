@@ -406,15 +406,23 @@ impl Resource for ServiceResource {
             );
         };
 
-        // 0. A service of this name already in the cluster. One this resource made (its
-        // owner tag) is what a create interrupted before Terraform saved its state left:
-        // it is taken over below. Any other is refused before anything is made.
+        // 1. The task definition, and beside it a look for a service of this name in the
+        // cluster. One this resource made (its owner tag) is what a create interrupted
+        // before Terraform saved its state left: it is taken over below. Any other is
+        // refused, and the revision just registered deregistered, before anything else
+        // is made.
         let owner = inputs.owner();
-        let leftover = match ops::describe_service(aws, &inputs.cluster, &inputs.name).await {
+        let task = inputs.task(&tags);
+        let (found, registered) = tokio::join!(
+            ops::describe_service(aws, &inputs.cluster, &inputs.name),
+            ops::register_task_definition(aws, &task),
+        );
+        let leftover = match found {
             Ok(Some(view)) if view.owner.as_deref() == Some(owner.as_str()) => {
                 tracing::info!(service_arn = %view.arn, "taking over the service of an interrupted create");
-                Some(view)
+                Ok(Some(view))
             }
+            Ok(None) => Ok(None),
             Ok(Some(view)) => {
                 diags.error_at(
                     AttributePath::new().attr("name"),
@@ -430,17 +438,26 @@ impl Resource for ServiceResource {
                         inputs.name
                     ),
                 );
-                return None;
+                Err(())
             }
-            Ok(None) => None,
             Err(e) => {
                 failed(diags, "Looking for a service of the same name", &e);
-                return None;
+                Err(())
             }
         };
-
-        // 1. The task definition.
-        match ops::register_task_definition(aws, &inputs.task(&tags)).await {
+        let Ok(leftover) = leftover else {
+            if let Ok(arn) = &registered {
+                if let Err(e) = ops::deregister_revision(aws, arn).await {
+                    failed(
+                        diags,
+                        "Deregistering the task definition just registered",
+                        &e,
+                    );
+                }
+            }
+            return None;
+        };
+        match registered {
             Ok(arn) => made.task_definition = Some(arn),
             Err(e) => {
                 failed(diags, "Registering the task definition", &e);
@@ -487,12 +504,20 @@ impl Resource for ServiceResource {
             }
         }
 
-        // 4. The service, or the leftover rolled to what is asked.
+        // 4. The service, or the leftover rolled to what is asked; beside it (off the
+        // critical path) the revisions an interrupted create registered and no service
+        // runs are deregistered.
         let spec = inputs.spec(&made, &tags);
-        let outcome = match &leftover {
-            Some(view) => adopt_service(aws, view, &spec).await,
-            None => ops::create_service(aws, &spec).await,
+        let current = made.task_definition.clone().unwrap_or_default();
+        let keep = [current.as_str()];
+        let service = async {
+            match &leftover {
+                Some(view) => adopt_service(aws, view, &spec).await,
+                None => ops::create_service(aws, &spec).await,
+            }
         };
+        let stale = ops::deregister_stale_revisions(aws, &inputs.name, &owner, &keep);
+        let (outcome, cleaned) = tokio::join!(service, stale);
         match outcome {
             Ok(arn) => made.service = Some(arn),
             Err(e) => {
@@ -500,15 +525,9 @@ impl Resource for ServiceResource {
                 return Some(state_value(planned, &made, &tags));
             }
         }
-
-        // Revisions an interrupted create registered and no service runs.
-        if let Some(current) = &made.task_definition {
-            if let Err(e) =
-                ops::deregister_stale_revisions(aws, &inputs.name, &owner, &[current]).await
-            {
-                failed(diags, "Deregistering leftover task definitions", &e);
-                return Some(state_value(planned, &made, &tags));
-            }
+        if let Err(e) = cleaned {
+            failed(diags, "Deregistering leftover task definitions", &e);
+            return Some(state_value(planned, &made, &tags));
         }
 
         // 5. The wait, when asked for.

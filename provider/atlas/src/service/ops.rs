@@ -241,7 +241,8 @@ async fn revision_owner(aws: &AwsClients, arn: &str) -> Result<Option<String>, A
         .map(str::to_owned))
 }
 
-async fn deregister(aws: &AwsClients, arn: &str) -> Result<(), AwsError> {
+/// Deregisters one revision; one already gone or inactive is done.
+pub(crate) async fn deregister_revision(aws: &AwsClients, arn: &str) -> Result<(), AwsError> {
     tracing::debug!(task_definition = %arn, "deregistering task definition");
     match aws
         .ecs
@@ -278,7 +279,7 @@ pub(crate) async fn deregister_stale_revisions(
             continue;
         }
         if revision_owner(aws, &arn).await?.as_deref() == Some(owner) {
-            deregister(aws, &arn).await?;
+            deregister_revision(aws, &arn).await?;
         }
     }
     Ok(())
@@ -295,7 +296,7 @@ pub(crate) async fn deregister_family(
     for arn in active_revisions(aws, name).await? {
         let theirs = revision_owner(aws, &arn).await?;
         if theirs.is_none_or(|o| o == owner) {
-            deregister(aws, &arn).await?;
+            deregister_revision(aws, &arn).await?;
         }
     }
     Ok(())
