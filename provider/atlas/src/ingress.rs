@@ -33,6 +33,12 @@ use crate::tags::{merge, TagsValidator};
 
 type Elbv2 = aws_sdk_elasticloadbalancingv2::Client;
 
+/// The tag that marks the load balancer and the default target group with the ingress
+/// that created them (its name), kept out of `tags_all`. What a create interrupted before
+/// Terraform saved its state left is taken over by the next create; a load balancer or
+/// target group of the name without it is refused.
+const OWNER_TAG: &str = "atlas:ingress";
+
 /// The TLS policy used when `ssl_policy` is not set: TLS 1.3 and 1.2 only.
 const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
@@ -192,24 +198,58 @@ impl Resource for IngressResource {
         };
         let mut found = Found::default();
 
-        // 1. The default target group.
-        tracing::debug!(name = %spec.name, port = spec.target_port, "creating default target group");
-        match create_target_group(elbv2, &spec).await {
-            Ok(arn) => found.target_group = Some(arn),
-            Err(e) => {
+        // 0. What a create interrupted before Terraform saved its state left, looked up
+        // by name: taken over when it carries this ingress's owner tag, refused otherwise.
+        let tg_name = target_group_name(&spec.name, spec.target_port);
+        let (left_tg, left_lb) = tokio::join!(
+            leftover(elbv2, Kind::TargetGroup, &tg_name, &spec.name),
+            leftover(elbv2, Kind::LoadBalancer, &spec.name, &spec.name),
+        );
+        let (left_tg, left_lb) = match (left_tg, left_lb) {
+            (Ok(tg), Ok(lb)) => (tg, lb),
+            (Err(e), _) | (_, Err(e)) => {
                 creation_failed(diags, &spec, &e);
                 return None;
             }
-        }
+        };
+
+        // 1. The default target group.
+        let made_tg = match left_tg {
+            Some(arn) => {
+                tracing::info!(target_group_arn = %arn, "taking over the target group of an interrupted create");
+                found.target_group = Some(arn);
+                false
+            }
+            None => {
+                tracing::debug!(name = %spec.name, port = spec.target_port, "creating default target group");
+                match create_target_group(elbv2, &spec).await {
+                    Ok(arn) => found.target_group = Some(arn),
+                    Err(e) => {
+                        creation_failed(diags, &spec, &e);
+                        return None;
+                    }
+                }
+                true
+            }
+        };
 
         // 2. The load balancer.
-        tracing::debug!(name = %spec.name, "creating load balancer");
-        let lb_arn = match create_load_balancer(elbv2, &spec).await {
+        let created = match &left_lb {
+            Some(arn) => {
+                tracing::info!(load_balancer_arn = %arn, "taking over the load balancer of an interrupted create");
+                Ok(arn.clone())
+            }
+            None => {
+                tracing::debug!(name = %spec.name, "creating load balancer");
+                create_load_balancer(elbv2, &spec).await
+            }
+        };
+        let lb_arn = match created {
             Ok(arn) => arn,
             Err(e) => {
                 creation_failed(diags, &spec, &e);
                 // Nothing holds the target group yet: remove it rather than leave it.
-                if let Some(arn) = &found.target_group {
+                if let (Some(arn), true) = (&found.target_group, made_tg) {
                     if let Err(cleanup) = delete_target_group(elbv2, arn, ctx).await {
                         diags.error(
                             "Target Group Left Behind",
@@ -237,11 +277,29 @@ impl Resource for IngressResource {
             }
         }
 
-        // 4. The listeners.
+        // 4. The listeners; on a load balancer taken over, those it has are set as asked.
+        let existing = match &left_lb {
+            Some(_) => match listeners_by_port(elbv2, &lb_arn).await {
+                Ok(existing) => existing,
+                Err(e) => {
+                    creation_failed(diags, &spec, &e);
+                    return Some(state_value(planned, &found));
+                }
+            },
+            None => BTreeMap::new(),
+        };
         let desired = spec.desired(found.target_group.as_deref());
         for want in desired.listeners() {
-            tracing::debug!(load_balancer = %lb_arn, port = want.port, "creating listener");
-            match create_listener(elbv2, &lb_arn, &want, &spec.tags).await {
+            let made = match existing.get(&want.port) {
+                Some(arn) => modify_listener(elbv2, arn, &want)
+                    .await
+                    .map(|()| arn.clone()),
+                None => {
+                    tracing::debug!(load_balancer = %lb_arn, port = want.port, "creating listener");
+                    create_listener(elbv2, &lb_arn, &want, &spec.tags).await
+                }
+            };
+            match made {
                 Ok(arn) => {
                     let mut have = want.clone();
                     have.arn = Some(arn);
@@ -708,6 +766,13 @@ impl Spec {
         })
     }
 
+    /// `tags` and the [`OWNER_TAG`], for the load balancer and the target group.
+    fn owned_tags(&self) -> BTreeMap<String, String> {
+        let mut tags = self.tags.clone();
+        tags.insert(OWNER_TAG.to_owned(), self.name.clone());
+        tags
+    }
+
     /// The listeners to have, forwarding to `target_group`.
     fn desired(&self, target_group: Option<&str>) -> Desired {
         Desired {
@@ -966,7 +1031,7 @@ async fn create_target_group(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsEr
         .vpc_id(&spec.vpc_id)
         .target_type(TargetTypeEnum::Ip)
         .health_check_path(&spec.health_check_path)
-        .set_tags(Some(elb_tags(&spec.tags)))
+        .set_tags(Some(elb_tags(&spec.owned_tags())))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(operation, Some(&name), e))?;
@@ -988,7 +1053,7 @@ async fn create_load_balancer(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsE
         .ip_address_type(IpAddressType::Ipv4)
         .set_subnets(Some(spec.subnet_ids.clone()))
         .set_security_groups(Some(spec.security_group_ids.clone()))
-        .set_tags(Some(elb_tags(&spec.tags)))
+        .set_tags(Some(elb_tags(&spec.owned_tags())))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(operation, Some(&spec.name), e))?;
@@ -1000,6 +1065,116 @@ async fn create_load_balancer(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsE
         .load_balancer_arn()
         .ok_or_else(|| AwsError::missing(operation, Some(&spec.name), "LoadBalancerArn"))?;
     Ok(arn.to_owned())
+}
+
+/// What [`leftover`] looks for.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    TargetGroup,
+    LoadBalancer,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::TargetGroup => "target group",
+            Kind::LoadBalancer => "load balancer",
+        }
+    }
+
+    /// The ARN of the object of this kind named `name`; `None` when there is none.
+    async fn named(self, elbv2: &Elbv2, name: &str) -> Result<Option<String>, AwsError> {
+        let (answer, not_found) = match self {
+            Kind::TargetGroup => (
+                elbv2
+                    .describe_target_groups()
+                    .names(name)
+                    .send()
+                    .await
+                    .map(|a| {
+                        a.target_groups()
+                            .first()
+                            .and_then(TargetGroup::target_group_arn)
+                            .map(str::to_owned)
+                    })
+                    .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", Some(name), e)),
+                "TargetGroupNotFound",
+            ),
+            Kind::LoadBalancer => (
+                elbv2
+                    .describe_load_balancers()
+                    .names(name)
+                    .send()
+                    .await
+                    .map(|a| {
+                        a.load_balancers()
+                            .first()
+                            .and_then(LoadBalancer::load_balancer_arn)
+                            .map(str::to_owned)
+                    })
+                    .map_err(|e| AwsError::from_sdk("DescribeLoadBalancers", Some(name), e)),
+                "LoadBalancerNotFound",
+            ),
+        };
+        match answer {
+            Err(e) if e.is_code(&[not_found]) => Ok(None),
+            other => other,
+        }
+    }
+}
+
+/// The ARN of the target group or load balancer named `name` when it carries `owner`
+/// in [`OWNER_TAG`]; `None` when none of that name exists; an error naming it when one
+/// exists that this ingress did not create.
+async fn leftover(
+    elbv2: &Elbv2,
+    kind: Kind,
+    name: &str,
+    owner: &str,
+) -> Result<Option<String>, AwsError> {
+    let named = kind.named(elbv2, name).await;
+    tracing::debug!(kind = kind.noun(), name, found = ?named, "looking for an object of the name");
+    let Some(arn) = named? else {
+        return Ok(None);
+    };
+    let tags = elbv2
+        .describe_tags()
+        .resource_arns(&arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeTags", Some(&arn), e))?;
+    let theirs = tags
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .find(|t| t.key() == Some(OWNER_TAG))
+        .and_then(|t| t.value());
+    if theirs == Some(owner) {
+        return Ok(Some(arn));
+    }
+    Err(AwsError::InvalidInput {
+        detail: format!(
+            "a {} named {name:?} already exists ({arn}) and this atlas_ingress did not create \
+             it; import it with `terraform import <address> <load balancer ARN>`, delete it, \
+             or choose another name",
+            kind.noun()
+        ),
+    })
+}
+
+/// The listeners of a load balancer, by port.
+async fn listeners_by_port(elbv2: &Elbv2, lb_arn: &str) -> Result<BTreeMap<i32, String>, AwsError> {
+    let answer = elbv2
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeListeners", Some(lb_arn), e))?;
+    Ok(answer
+        .listeners()
+        .iter()
+        .filter_map(|l| Some((l.port()?, l.listener_arn()?.to_owned())))
+        .collect())
 }
 
 /// Polls the load balancer until it is `active`.
@@ -1204,6 +1379,7 @@ async fn lb_tags(elbv2: &Elbv2, arn: &str) -> Result<BTreeMap<String, String>, A
         .tag_descriptions()
         .iter()
         .flat_map(|d| d.tags())
+        .filter(|t| t.key() != Some(OWNER_TAG))
         .filter_map(|t| {
             Some((
                 t.key()?.to_owned(),

@@ -1,8 +1,9 @@
 //! `atlas_ingress` against the emulator, on a VPC, two public subnets in two zones, a
 //! security group and an ACM certificate made through the AWS SDK: the load balancer and
 //! its listeners as ELBv2 shows them, an empty second plan, listener drift found and
-//! repaired, in-place changes, import, bad inputs refused before any AWS call, and a
-//! destroy that leaves nothing. Every check goes through the AWS SDK
+//! repaired, in-place changes, import, bad inputs refused before any AWS call, a
+//! destroy that leaves nothing, what an interrupted create left taken over, and a
+//! same-named load balancer it did not make refused. Every check goes through the AWS SDK
 //! (`aws-sdk-elasticloadbalancingv2`), never through the provider's code.
 
 use atlas_acceptance::{Emulator, PlanOutcome, Workspace};
@@ -564,4 +565,123 @@ async fn tags_changed_outside_terraform_are_put_back() {
         .map(str::to_owned);
     assert_eq!(component.as_deref(), Some("ingress"));
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+}
+
+/// The ARNs of every listener, load balancer and target group the emulator holds.
+async fn elb_objects(elbv2: &aws_sdk_elasticloadbalancingv2::Client) -> Vec<String> {
+    let mut arns = Vec::new();
+    let lbs = elbv2
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    for lb in lbs.load_balancers() {
+        let arn = lb.load_balancer_arn().expect("an ARN").to_owned();
+        for listener in listeners(elbv2, &arn).await {
+            arns.push(listener.listener_arn().expect("an ARN").to_owned());
+        }
+        arns.push(arn);
+    }
+    let groups = elbv2
+        .describe_target_groups()
+        .send()
+        .await
+        .expect("DescribeTargetGroups");
+    for group in groups.target_groups() {
+        arns.push(group.target_group_arn().expect("an ARN").to_owned());
+    }
+    arns.sort();
+    arns
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_state_was_never_saved_is_taken_over() {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let (inputs, _, _) = prepare(&emulator, &aws.ec2).await;
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.write_file("terraform.tfvars", &inputs.tfvars(""));
+    workspace.init();
+    workspace.apply();
+    let made = elb_objects(&aws.elbv2).await;
+    assert_eq!(
+        made.len(),
+        4,
+        "load balancer, two listeners, target group: {made:#?}"
+    );
+
+    // As if the apply had been killed after its last AWS call and before Terraform
+    // wrote the state: every object exists, the state knows none of them.
+    workspace.tf(&["state", "rm", ADDRESS]);
+    workspace.apply();
+    assert_eq!(
+        elb_objects(&aws.elbv2).await,
+        made,
+        "the same objects, taken over: none added, none replaced"
+    );
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+    let tags = aws
+        .elbv2
+        .describe_tags()
+        .resource_arns(attr(&workspace, "arn"))
+        .send()
+        .await
+        .expect("DescribeTags");
+    let owner = tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("atlas:ingress"))
+        .and_then(|t| t.value())
+        .map(str::to_owned);
+    assert_eq!(
+        owner.as_deref(),
+        Some(NAME),
+        "the owner tag is on the load balancer"
+    );
+
+    workspace.destroy();
+    assert!(
+        elb_objects(&aws.elbv2).await.is_empty(),
+        "the destroy left objects"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_same_named_load_balancer_it_did_not_make_is_refused() {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let (inputs, _, _) = prepare(&emulator, &aws.ec2).await;
+    let theirs = aws
+        .elbv2
+        .create_load_balancer()
+        .name(NAME)
+        .set_subnets(Some(inputs.subnet_ids.clone()))
+        .set_security_groups(Some(inputs.group_ids.clone()))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let their_arn = theirs.load_balancers()[0]
+        .load_balancer_arn()
+        .expect("an ARN")
+        .to_owned();
+    let before = elb_objects(&aws.elbv2).await;
+
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.write_file("terraform.tfvars", &inputs.tfvars(""));
+    workspace.init();
+    let output = workspace.try_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        !output.status.success(),
+        "the apply took over a load balancer it did not make"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needed in ["already exists", their_arn.as_str(), "terraform import"] {
+        assert!(stderr.contains(needed), "{needed:?} is not in: {stderr}");
+    }
+    assert_eq!(elb_objects(&aws.elbv2).await, before, "nothing was made");
+    let state = workspace.try_tf(&["state", "list"]);
+    assert!(
+        String::from_utf8_lossy(&state.stdout).trim().is_empty(),
+        "the state took nothing"
+    );
 }
