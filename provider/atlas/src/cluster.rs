@@ -32,7 +32,7 @@ use tfplugin::value::{AttributePath, Type, Value};
 use crate::aws::{pause, retry_while, AwsError, Interrupted, TagDiff};
 use crate::convert;
 use crate::provider::Shared;
-use crate::tags::{merge, TagsValidator};
+use crate::tags::{merge, plan_tags_all, TagsValidator};
 
 /// The tag that marks a namespace as the one of the cluster it names, and the cluster
 /// itself as made by this resource. ECS answers CreateCluster for an existing name with
@@ -161,16 +161,7 @@ impl Resource for ClusterResource {
             plan.set("namespace_name", name);
         }
 
-        let tags = plan.get("tags").clone();
-        if tags.is_wholly_known() {
-            let all = merge(
-                &self.shared.default_tags(),
-                &convert::string_map(Some(&tags)),
-            );
-            plan.set("tags_all", convert::map(&all));
-        } else {
-            plan.set("tags_all", Value::unknown());
-        }
+        plan_tags_all(plan, &self.shared.default_tags());
 
         // A cluster found gone (its namespace left) is replaced: the create makes both.
         if !plan.is_create() && plan.prior.get("arn").is_none_or(Value::is_null) {

@@ -29,7 +29,7 @@ use tfplugin::value::{AttributePath, Type, Value};
 use crate::aws::{pause, retry_while, AwsError, Interrupted, TagDiff};
 use crate::convert;
 use crate::provider::Shared;
-use crate::tags::{merge, TagsValidator};
+use crate::tags::{merge, plan_tags_all, TagsValidator};
 
 type Elbv2 = aws_sdk_elasticloadbalancingv2::Client;
 
@@ -153,16 +153,7 @@ impl Resource for IngressResource {
     }
 
     async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan<'_>, _diags: &mut Diagnostics) {
-        let tags = plan.get("tags").clone();
-        if tags.is_wholly_known() {
-            let all = merge(
-                &self.shared.default_tags(),
-                &convert::string_map(Some(&tags)),
-            );
-            plan.set("tags_all", convert::map(&all));
-        } else {
-            plan.set("tags_all", Value::unknown());
-        }
+        plan_tags_all(plan, &self.shared.default_tags());
 
         // Objects found gone, and the target group on a new port, get new ARNs.
         if !plan.is_create() {

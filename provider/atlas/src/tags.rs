@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 
 use tfplugin::diag::Diagnostics;
+use tfplugin::resource::Plan;
 use tfplugin::validate::Validator;
 use tfplugin::value::{AttributePath, Value};
+
+use crate::convert;
 
 /// Checks a tag map against AWS's limits before anything reaches AWS.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +46,18 @@ impl Validator for TagsValidator {
                 }
             }
         }
+    }
+}
+
+/// Plans `tags_all` as `defaults` merged with the planned `tags`: known whenever the
+/// tags are, unknown while any tag value is.
+pub(crate) fn plan_tags_all(plan: &mut Plan<'_>, defaults: &BTreeMap<String, String>) {
+    let tags = plan.get("tags").clone();
+    if tags.is_wholly_known() {
+        let all = merge(defaults, &convert::string_map(Some(&tags)));
+        plan.set("tags_all", convert::map(&all));
+    } else {
+        plan.set("tags_all", Value::unknown());
     }
 }
 

@@ -28,7 +28,7 @@ use tfplugin::value::{AttributePath, Number, Type, Value};
 
 use crate::convert;
 use crate::provider::Shared;
-use crate::tags::{merge, TagsValidator};
+use crate::tags::{merge, plan_tags_all, TagsValidator};
 use model::{Drift, NetworkSpec, NetworkState};
 
 const ZONES: usize = 2;
@@ -182,16 +182,7 @@ impl Resource for NetworkResource {
         }
 
         // tags_all is known whenever the tags are; an unknown tag value leaves it unknown.
-        let tags = plan.get("tags").clone();
-        if tags.is_wholly_known() {
-            let all = merge(
-                &self.shared.default_tags(),
-                &convert::string_map(Some(&tags)),
-            );
-            plan.set("tags_all", convert::map(&all));
-        } else {
-            plan.set("tags_all", Value::unknown());
-        }
+        plan_tags_all(plan, &self.shared.default_tags());
 
         // Flow log objects come and go with `flow_logs`; otherwise they keep their ids.
         if !plan.is_create() {

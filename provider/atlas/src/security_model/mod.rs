@@ -23,7 +23,7 @@ use tfplugin::value::{AttributePath, Type, Value};
 
 use crate::convert;
 use crate::provider::Shared;
-use crate::tags::{merge, TagsValidator};
+use crate::tags::{merge, plan_tags_all, TagsValidator};
 use model::{Direction, Finding, Inputs, Role, Rule, RuleDiff, Source, FINDING_IDS};
 use ops::Target;
 
@@ -168,16 +168,7 @@ impl Resource for SecurityModelResource {
         }
 
         // tags_all is known whenever the tags are.
-        let tags = plan.get("tags").clone();
-        if tags.is_wholly_known() {
-            let all = merge(
-                &self.shared.default_tags(),
-                &convert::string_map(Some(&tags)),
-            );
-            plan.set("tags_all", convert::map(&all));
-        } else {
-            plan.set("tags_all", Value::unknown());
-        }
+        plan_tags_all(plan, &self.shared.default_tags());
 
         // New groups when replacing, or when one was deleted outside Terraform.
         let replacing = !plan.is_create()

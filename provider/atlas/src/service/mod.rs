@@ -25,7 +25,7 @@ use tfplugin::value::{AttributePath, Type, Value};
 use crate::aws::AwsError;
 use crate::convert;
 use crate::provider::Shared;
-use crate::tags::{merge, TagsValidator};
+use crate::tags::{merge, plan_tags_all, TagsValidator};
 use model::{
     ClientAlias, Container, ContainerDraft, Field, HostnameClaims, Route, RouteDraft, ScService,
     ScServiceDraft, ServiceConnect,
@@ -232,16 +232,7 @@ impl Resource for ServiceResource {
 
     async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan<'_>, diags: &mut Diagnostics) {
         // tags_all is known whenever the tags are.
-        let tags = plan.get("tags").clone();
-        if tags.is_wholly_known() {
-            let all = merge(
-                &self.shared.default_tags(),
-                &convert::string_map(Some(&tags)),
-            );
-            plan.set("tags_all", convert::map(&all));
-        } else {
-            plan.set("tags_all", Value::unknown());
-        }
+        plan_tags_all(plan, &self.shared.default_tags());
 
         let creating = plan.is_create();
         let prior = plan.prior.clone();
