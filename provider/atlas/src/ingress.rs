@@ -26,7 +26,7 @@ use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::validate::{self, Validator};
 use tfplugin::value::{AttributePath, Type, Value};
 
-use crate::aws::{pause, retry_while, AwsError, Interrupted, TagDiff};
+use crate::aws::{elb_tag_values, pause, retry_while, AwsError, Interrupted, TagDiff};
 use crate::convert;
 use crate::provider::Shared;
 use crate::tags::{merge, plan_tags_all, TagsValidator};
@@ -1128,19 +1128,8 @@ async fn leftover(
     let Some(arn) = named? else {
         return Ok(None);
     };
-    let tags = elbv2
-        .describe_tags()
-        .resource_arns(&arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeTags", Some(&arn), e))?;
-    let theirs = tags
-        .tag_descriptions()
-        .iter()
-        .flat_map(|d| d.tags())
-        .find(|t| t.key() == Some(OWNER_TAG))
-        .and_then(|t| t.value());
-    if theirs == Some(owner) {
+    let owners = elb_tag_values(elbv2, std::slice::from_ref(&arn), OWNER_TAG).await?;
+    if owners.get(&arn).map(String::as_str) == Some(owner) {
         return Ok(Some(arn));
     }
     Err(AwsError::InvalidInput {

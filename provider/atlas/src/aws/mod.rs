@@ -14,7 +14,7 @@ mod wait;
 pub(crate) use ec2::{filter, interfaces_using};
 pub(crate) use error::AwsError;
 pub(crate) use retry::{pause, retry_when, retry_while, Interrupted};
-pub(crate) use tags::{ec2_tag, ec2_tag_map, tag_spec, TagDiff, NAME_TAG};
+pub(crate) use tags::{ec2_tag, ec2_tag_map, elb_tag_values, tag_spec, TagDiff, NAME_TAG};
 pub(crate) use wait::{wait_nat_gateways, NatTarget};
 
 /// The AWS clients of one provider configuration.

@@ -82,6 +82,38 @@ impl TagDiff {
     }
 }
 
+/// The value of the tag `key` on each ELBv2 resource (load balancer, target group,
+/// listener or rule) of `arns` that has it, by ARN.
+pub(crate) async fn elb_tag_values(
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    arns: &[String],
+    key: &str,
+) -> Result<BTreeMap<String, String>, super::AwsError> {
+    let mut values = BTreeMap::new();
+    // DescribeTags takes at most 20 ARNs.
+    for chunk in arns.chunks(20) {
+        let answer = elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                super::AwsError::from_sdk("DescribeTags", chunk.first().map(String::as_str), e)
+            })?;
+        for description in answer.tag_descriptions() {
+            let value = description
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value());
+            if let (Some(arn), Some(value)) = (description.resource_arn(), value) {
+                values.insert(arn.to_owned(), value.to_owned());
+            }
+        }
+    }
+    Ok(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

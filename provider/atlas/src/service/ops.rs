@@ -630,30 +630,9 @@ async fn owned_rule(
 /// The [`OWNER_TAG`] of each ELBv2 rule or target group, where it has one.
 pub(crate) async fn rule_owners(
     aws: &AwsClients,
-    rule_arns: &[String],
+    arns: &[String],
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let mut owners = BTreeMap::new();
-    // DescribeTags takes at most 20 ARNs.
-    for chunk in rule_arns.chunks(20) {
-        let answer = aws
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DescribeTags", None, e))?;
-        for description in answer.tag_descriptions() {
-            let owner = description
-                .tags()
-                .iter()
-                .find(|t| t.key() == Some(OWNER_TAG))
-                .and_then(|t| t.value());
-            if let (Some(arn), Some(owner)) = (description.resource_arn(), owner) {
-                owners.insert(arn.to_owned(), owner.to_owned());
-            }
-        }
-    }
-    Ok(owners)
+    crate::aws::elb_tag_values(&aws.elbv2, arns, OWNER_TAG).await
 }
 
 /// Sets the host names and target of an existing rule.
