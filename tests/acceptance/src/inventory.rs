@@ -201,6 +201,23 @@ impl Inventory {
         }
     }
 
+    /// The ids of one kind of object.
+    pub fn of(&self, kind: &str) -> BTreeSet<String> {
+        self.0.get(kind).cloned().unwrap_or_default()
+    }
+
+    /// What this inventory holds and `baseline` does not, kind by kind.
+    pub fn without(&self, baseline: &Inventory) -> Inventory {
+        let mut rest = self.clone();
+        for (kind, ids) in &mut rest.0 {
+            if let Some(before) = baseline.0.get(kind) {
+                ids.retain(|id| !before.contains(id));
+            }
+        }
+        rest.0.retain(|_, ids| !ids.is_empty());
+        rest
+    }
+
     /// How many objects of every kind, for messages.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         self.0

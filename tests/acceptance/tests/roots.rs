@@ -19,11 +19,6 @@ async fn inventory(emulator: &Emulator) -> Inventory {
     Inventory::read(&emulator.sdk_config().await).await
 }
 
-/// The ids of one kind of object in an inventory.
-fn of(inventory: &Inventory, kind: &str) -> BTreeSet<String> {
-    inventory.0.get(kind).cloned().unwrap_or_default()
-}
-
 fn strings(value: &Value) -> BTreeSet<String> {
     value
         .as_array()
@@ -39,14 +34,6 @@ fn string_values(value: &Value) -> BTreeSet<String> {
         .unwrap_or_else(|| panic!("expected a map, got {value}"))
         .values()
         .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-/// The objects of one kind that `after` holds and `before` did not.
-fn added(before: &Inventory, after: &Inventory, kind: &str) -> BTreeSet<String> {
-    of(after, kind)
-        .difference(&of(before, kind))
-        .cloned()
         .collect()
 }
 
@@ -115,34 +102,34 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     let value = |name: &str| out[name]["value"].clone();
     let staging_private = strings(&value("private_subnet_ids"));
     let staging_groups = string_values(&value("security_group_ids"));
-    assert_eq!(of(&after_staging, "vpc").len(), 1, "{after_staging:?}");
-    assert_eq!(of(&after_staging, "subnet").len(), 4, "{after_staging:?}");
+    assert_eq!(after_staging.of("vpc").len(), 1, "{after_staging:?}");
+    assert_eq!(after_staging.of("subnet").len(), 4, "{after_staging:?}");
     assert_eq!(
-        of(&after_staging, "nat_gateway").len(),
+        after_staging.of("nat_gateway").len(),
         2,
         "{after_staging:?}"
     );
     assert_eq!(
-        of(&after_staging, "vpc_endpoint").len(),
+        after_staging.of("vpc_endpoint").len(),
         1,
         "{after_staging:?}"
     );
     assert_eq!(staging_groups.len(), 10, "ten groups: {staging_groups:?}");
     assert_eq!(
-        of(&after_staging, "security_group"),
+        after_staging.of("security_group"),
         staging_groups,
         "the VPC holds exactly the matrix's groups"
     );
-    assert_eq!(of(&after_staging, "load_balancer").len(), 1);
-    assert_eq!(of(&after_staging, "ecs_service").len(), 6, "six workloads");
+    assert_eq!(after_staging.of("load_balancer").len(), 1);
+    assert_eq!(after_staging.of("ecs_service").len(), 6, "six workloads");
     // events ingestion uses the ALB's default group; three hostname rules own a group each.
     assert_eq!(
-        of(&after_staging, "target_group").len(),
+        after_staging.of("target_group").len(),
         4,
         "{after_staging:?}"
     );
     assert_eq!(
-        of(&after_staging, "listener_rule").len(),
+        after_staging.of("listener_rule").len(),
         3,
         "{after_staging:?}"
     );
@@ -181,25 +168,36 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
         ("load balancer", "load_balancer"),
     ] {
         assert_eq!(
-            of(&after_staging, kind),
-            of(&after_staging2, kind),
+            after_staging.of(kind),
+            after_staging2.of(kind),
             "staging2 must not create a {label}"
         );
     }
     assert_eq!(
-        added(&after_staging, &after_staging2, "ecs_service").len(),
+        after_staging2
+            .without(&after_staging)
+            .of("ecs_service")
+            .len(),
         6
     );
     assert_eq!(
-        added(&after_staging, &after_staging2, "target_group").len(),
+        after_staging2
+            .without(&after_staging)
+            .of("target_group")
+            .len(),
         4
     );
     assert_eq!(
-        added(&after_staging, &after_staging2, "listener_rule").len(),
+        after_staging2
+            .without(&after_staging)
+            .of("listener_rule")
+            .len(),
         4
     );
     assert_eq!(
-        added(&after_staging, &after_staging2, "ecs_cluster")
+        after_staging2
+            .without(&after_staging)
+            .of("ecs_cluster")
             .iter()
             .map(|arn| arn.rsplit('/').next().unwrap_or_default())
             .collect::<Vec<_>>(),
@@ -226,16 +224,22 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
     let pvalue = |name: &str| pout[name]["value"].clone();
     let production_vpc = pvalue("vpc_id").as_str().expect("vpc_id").to_owned();
     assert!(
-        !of(&after_staging, "vpc").contains(&production_vpc),
+        !after_staging.of("vpc").contains(&production_vpc),
         "production has its own VPC"
     );
-    assert_eq!(of(&after_production, "vpc").len(), 2);
+    assert_eq!(after_production.of("vpc").len(), 2);
     assert_eq!(
-        added(&after_staging2, &after_production, "nat_gateway").len(),
+        after_production
+            .without(&after_staging2)
+            .of("nat_gateway")
+            .len(),
         2
     );
     assert_eq!(
-        added(&after_staging2, &after_production, "load_balancer").len(),
+        after_production
+            .without(&after_staging2)
+            .of("load_balancer")
+            .len(),
         1
     );
     let production_private = strings(&pvalue("private_subnet_ids"));

@@ -51,18 +51,6 @@ async fn setup<'e>(emulator: &'e Emulator) -> (ServiceFixture, Workspace<'e>, In
     (fixture, workspace, baseline)
 }
 
-/// What `inventory` holds beyond `baseline` (the fixture's own objects).
-fn beyond(inventory: &Inventory, baseline: &Inventory) -> Inventory {
-    let mut rest = inventory.clone();
-    for (kind, ids) in &mut rest.0 {
-        if let Some(before) = baseline.0.get(kind) {
-            ids.retain(|id| !before.contains(id));
-        }
-    }
-    rest.0.retain(|_, ids| !ids.is_empty());
-    rest
-}
-
 /// After the apply that followed an interruption: the next plan is empty; the emulator
 /// holds, beyond the fixture, exactly what the state names (one service, one revision,
 /// one owned target group, one rule routing the host name); destroy leaves nothing.
@@ -73,11 +61,10 @@ async fn settled_then_destroyed(
     baseline: &Inventory,
 ) {
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
-    let held = beyond(
-        &Inventory::read(&emulator.sdk_config().await).await,
-        baseline,
-    );
-    let named = beyond(&Inventory::referenced_by(&workspace.show_json()), baseline);
+    let held = Inventory::read(&emulator.sdk_config().await)
+        .await
+        .without(baseline);
+    let named = Inventory::referenced_by(&workspace.show_json()).without(baseline);
     assert_eq!(
         held,
         named,
@@ -105,7 +92,7 @@ async fn settled_then_destroyed(
     workspace.destroy();
     let left = Inventory::read(&emulator.sdk_config().await).await;
     assert_eq!(
-        beyond(&left, baseline),
+        left.without(baseline),
         Inventory::default(),
         "the destroy left objects"
     );
@@ -193,10 +180,9 @@ async fn a_create_killed_among_its_calls_converges() {
     // A call already sent still finishes on the emulator's side, as it would on AWS's.
     std::thread::sleep(Duration::from_millis(3 * latency));
     emulator.set_faults(&FaultSettings::default());
-    let left = beyond(
-        &Inventory::read(&emulator.sdk_config().await).await,
-        &baseline,
-    );
+    let left = Inventory::read(&emulator.sdk_config().await)
+        .await
+        .without(&baseline);
     eprintln!("the killed create left {:?}", left.counts());
     assert_eq!(
         left.counts().get("listener_rule"),
@@ -299,5 +285,5 @@ async fn a_same_named_service_it_did_not_make_is_refused_and_nothing_is_left() {
         String::from_utf8_lossy(&state.stdout).trim().is_empty(),
         "the state took nothing"
     );
-    assert!(beyond(&before, &baseline).0.contains_key("ecs_service"));
+    assert!(before.without(&baseline).0.contains_key("ecs_service"));
 }
