@@ -19,7 +19,8 @@ use super::model::{self, Container, ServiceConnect};
 use crate::aws::{pause, retry_while, AwsClients, AwsError, Interrupted};
 
 /// The tag that marks what an `atlas_service` made (the service, its task definition
-/// revisions and its listener rule) with `<cluster name>/<service name>`. A rule of the
+/// revisions, its owned target group and its listener rule) with `<cluster
+/// name>/<service name>`. A rule of the
 /// same service found at plan time (as when a tainted service is replaced) is not a
 /// conflict, and what a create that was interrupted before Terraform saved its state
 /// left is taken over by the next create instead of being duplicated or orphaned.
