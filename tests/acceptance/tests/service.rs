@@ -1,7 +1,8 @@
 //! `atlas_service` against the emulator: the four Service Connect shapes of the Atlas
 //! design and the events ingestion service on the ingress's default target group,
-//! drift in each repaired by apply, the plan-time errors that reach no AWS API, the
-//! steady-state wait running out cleanly, and a destroy that leaves nothing behind.
+//! drift in each repaired by apply, the refresh of the services sharing its calls, the
+//! plan-time errors that reach no AWS API, the steady-state wait running out cleanly,
+//! and a destroy that leaves nothing behind.
 //! Prerequisites come from `atlas_acceptance::service_fixture` (the AWS SDK); every
 //! check goes through the ECS and ELBv2 APIs.
 
@@ -382,8 +383,24 @@ async fn basic_design_then_destroy() {
     assert!(outputs["events_ingestion"]["rule_arn"].is_null());
     assert!(outputs["scoring"]["target_group_arn"].is_null());
 
-    // Nothing left to do.
+    // Nothing left to do, at a shared cost: the five services, refreshed side by side,
+    // share their DescribeServices calls (one per cluster for the reads that arrive
+    // together), and the routed services read their own rules only (at most one call
+    // each), not the whole listener, while their host names stay as they are.
+    let services_before = emulator.count("ecs", "DescribeServices");
+    let rules_before = emulator.count("elasticloadbalancing", "DescribeRules");
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+    let services = emulator.count("ecs", "DescribeServices") - services_before;
+    assert!(
+        services < NAMES.len(),
+        "{services} DescribeServices calls for {} services",
+        NAMES.len()
+    );
+    let rules = emulator.count("elasticloadbalancing", "DescribeRules") - rules_before;
+    assert!(
+        rules <= 2,
+        "{rules} DescribeRules calls for two routed services"
+    );
 
     // Destroy: no ACTIVE service, no rule, no owned target group, no ACTIVE revision.
     workspace.destroy();

@@ -5,12 +5,14 @@
 //! decision that must be the same everywhere: which errors are retried, how long a wait
 //! may take, how an object is tagged, and how a failure is reported.
 
+mod batch;
 mod ec2;
 mod error;
 mod retry;
 mod tags;
 mod wait;
 
+pub(crate) use batch::{Batched, Batchers};
 pub(crate) use ec2::{filter, interfaces_using};
 pub(crate) use error::AwsError;
 pub(crate) use retry::{pause, retry_when, retry_while, Interrupted};
@@ -36,6 +38,8 @@ pub(crate) struct AwsClients {
     pub(crate) kafka: aws_sdk_kafka::Client,
     /// The region the clients talk to (`eu-west-1`), empty if the configuration has none.
     pub(crate) region: String,
+    /// The reads that sibling resources make together, answered by one call each.
+    pub(crate) batches: std::sync::Arc<Batchers>,
 }
 
 impl AwsClients {
@@ -50,6 +54,7 @@ impl AwsClients {
             iam: aws_sdk_iam::Client::new(config),
             kafka: aws_sdk_kafka::Client::new(config),
             region: config.region().map(ToString::to_string).unwrap_or_default(),
+            batches: std::sync::Arc::default(),
         }
     }
 }

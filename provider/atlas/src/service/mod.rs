@@ -303,7 +303,7 @@ impl Resource for ServiceResource {
                 plan.set("rule_priority", Value::Null);
             }
             _ if !creating && same_listener && !prior_rule.is_null() => {
-                plan.set("rule_arn", prior_rule);
+                plan.set("rule_arn", prior_rule.clone());
                 plan.set("rule_priority", prior_get("rule_priority"));
             }
             _ => {
@@ -337,9 +337,20 @@ impl Resource for ServiceResource {
         }
 
         // A rule of the listener that this service does not own, matching a host name.
+        // Checked when the service's host names or listener change, or its rule is to be
+        // made; a plan that keeps the service's own rule as it is claims nothing new, and
+        // reading every rule of the listener would cost each routed service a call on
+        // every plan.
         let Some(listener) = route.get("listener_arn").and_then(Value::as_str) else {
             return;
         };
+        let unchanged = !creating
+            && same_listener
+            && !prior_rule.is_null()
+            && route.get("hostnames") == prior_route.get("hostnames");
+        if unchanged {
+            return;
+        }
         let mut scratch = Diagnostics::new();
         let Some(configured) = self.shared.get(&mut scratch) else {
             return;

@@ -1,7 +1,7 @@
 //! The AWS calls of `atlas_service`: the task definition, the owned target group, the
 //! listener rule and the ECS service, each created, read, changed and deleted here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
@@ -13,10 +13,11 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, HostHeaderConditionConfig, ProtocolEnum, RuleCondition, TargetTypeEnum,
 };
+use futures::future::try_join_all;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{self, Container, ServiceConnect};
-use crate::aws::{pause, retry_while, AwsClients, AwsError, Interrupted};
+use crate::aws::{pause, retry_while, AwsClients, AwsError, Batched, Interrupted};
 
 /// The tag that marks what an `atlas_service` made (the service, its task definition
 /// revisions, its owned target group and its listener rule) with `<cluster
@@ -387,10 +388,41 @@ pub(crate) async fn create_target_group(
 }
 
 /// The health check path of a target group; `None` when the group does not exist.
+///
+/// Read together with the other target groups read at the same time, or alone when that
+/// call fails.
 pub(crate) async fn target_group_health_path(
     aws: &AwsClients,
     arn: &str,
 ) -> Result<Option<Option<String>>, AwsError> {
+    let elbv2 = aws.elbv2.clone();
+    let batched = aws
+        .batches
+        .target_groups
+        .read("", arn, move |keys| async move {
+            // Up to twenty target groups per call; one that is gone fails the call, and
+            // each read then asks alone.
+            let calls = keys.chunks(20).map(|chunk| {
+                elbv2
+                    .describe_target_groups()
+                    .set_target_group_arns(Some(chunk.to_vec()))
+                    .send()
+            });
+            let answers = try_join_all(calls)
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", None, e))?;
+            Ok(answers
+                .iter()
+                .flat_map(|a| a.target_groups())
+                .filter_map(|t| Some((t.target_group_arn()?.to_owned(), t.clone())))
+                .collect())
+        })
+        .await;
+    match batched {
+        Batched::Found(group) => return Ok(Some(group.health_check_path().map(str::to_owned))),
+        Batched::Missing => return Ok(None),
+        Batched::Failed => {}
+    }
     match aws
         .elbv2
         .describe_target_groups()
@@ -656,10 +688,41 @@ pub(crate) async fn modify_rule(
 }
 
 /// The rule, or `None` when it does not exist.
+///
+/// Read together with the other rules read at the same time, or alone when that call
+/// fails.
 pub(crate) async fn describe_rule(
     aws: &AwsClients,
     rule_arn: &str,
 ) -> Result<Option<RuleView>, AwsError> {
+    let elbv2 = aws.elbv2.clone();
+    let batched = aws
+        .batches
+        .rules
+        .read("", rule_arn, move |keys| async move {
+            // Up to twenty rules per call; one that is gone fails the call, and each
+            // read then asks alone.
+            let calls = keys.chunks(20).map(|chunk| {
+                elbv2
+                    .describe_rules()
+                    .set_rule_arns(Some(chunk.to_vec()))
+                    .send()
+            });
+            let answers = try_join_all(calls)
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeRules", None, e))?;
+            Ok(answers
+                .iter()
+                .flat_map(|a| a.rules())
+                .filter_map(|r| Some((r.rule_arn()?.to_owned(), r.clone())))
+                .collect())
+        })
+        .await;
+    match batched {
+        Batched::Found(rule) => return Ok(Some(rule_view(&rule))),
+        Batched::Missing => return Ok(None),
+        Batched::Failed => {}
+    }
     match aws.elbv2.describe_rules().rule_arns(rule_arn).send().await {
         Ok(answer) => Ok(answer.rules().first().map(rule_view)),
         Err(e) => {
@@ -838,13 +901,67 @@ pub(crate) async fn sync_tags(
 }
 
 /// The service, or `None` when it does not exist or is no longer ACTIVE.
+///
+/// Read together with the other services of the cluster that are read at the same time
+/// (one DescribeServices for up to ten), or alone when that call fails.
 pub(crate) async fn describe_service(
     aws: &AwsClients,
     cluster: &str,
     service: &str,
 ) -> Result<Option<ServiceView>, AwsError> {
-    let operation = "DescribeServices";
-    let answer = match aws
+    let ecs = aws.ecs.clone();
+    let group = cluster.to_owned();
+    let batched = aws
+        .batches
+        .services
+        .read(cluster, service, move |keys| async move {
+            // DescribeServices takes up to ten services per call.
+            let calls = keys.chunks(10).map(|chunk| {
+                ecs.describe_services()
+                    .cluster(&group)
+                    .set_services(Some(chunk.to_vec()))
+                    .include(ServiceField::Tags)
+                    .send()
+            });
+            let mut found = HashMap::new();
+            for answer in try_join_all(calls)
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeServices", Some(&group), e))?
+            {
+                for item in answer.services() {
+                    if let Some(key) = keys.iter().find(|k| names_service(k, item)) {
+                        found.insert(key.clone(), item.clone());
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await;
+    let found = match batched {
+        Batched::Found(found) => found,
+        Batched::Missing => return Ok(None),
+        Batched::Failed => match describe_service_alone(aws, cluster, service).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+    };
+    Ok(service_view(&found, service))
+}
+
+/// Whether `key` (a service ARN or name, as a read asked for it) is `service`.
+fn names_service(key: &str, service: &aws_sdk_ecs::types::Service) -> bool {
+    service.service_arn() == Some(key)
+        || service.service_name() == Some(key)
+        || service.service_name() == key.rsplit('/').next()
+}
+
+/// The service by a DescribeServices call of its own.
+async fn describe_service_alone(
+    aws: &AwsClients,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<aws_sdk_ecs::types::Service>, AwsError> {
+    match aws
         .ecs
         .describe_services()
         .cluster(cluster)
@@ -853,22 +970,24 @@ pub(crate) async fn describe_service(
         .send()
         .await
     {
-        Ok(answer) => answer,
+        Ok(answer) => Ok(answer.services().first().cloned()),
         Err(e) => {
-            let e = AwsError::from_sdk(operation, Some(service), e);
+            let e = AwsError::from_sdk("DescribeServices", Some(service), e);
             // ClusterNotFoundException: the cluster went, and the service with it.
             if e.is_code(&["ClusterNotFoundException"]) {
-                return Ok(None);
+                Ok(None)
+            } else {
+                Err(e)
             }
-            return Err(e);
         }
-    };
-    let Some(found) = answer.services().first() else {
-        return Ok(None);
-    };
+    }
+}
+
+/// The view of a described service; `None` unless it is ACTIVE.
+fn service_view(found: &aws_sdk_ecs::types::Service, service: &str) -> Option<ServiceView> {
     // DRAINING: being deleted; INACTIVE: deleted.
     if found.status() != Some("ACTIVE") {
-        return Ok(None);
+        return None;
     }
     let vpc = found
         .network_configuration()
@@ -886,7 +1005,7 @@ pub(crate) async fn describe_service(
             Some(state) => state == "COMPLETED",
             None => running >= found.desired_count(),
         };
-    Ok(Some(ServiceView {
+    Some(ServiceView {
         arn: found.service_arn().unwrap_or(service).to_owned(),
         cluster_arn: found.cluster_arn().map(str::to_owned),
         desired_count: i64::from(found.desired_count()),
@@ -920,7 +1039,7 @@ pub(crate) async fn describe_service(
             rollout.as_deref().unwrap_or("without a rollout state"),
             found.desired_count()
         ),
-    }))
+    })
 }
 
 /// Polls the service until its deployment is steady, or the deadline.
