@@ -1,5 +1,6 @@
 //! Everything the resources need from AWS beyond the SDK calls themselves: the clients,
-//! one error type, the retry rules for eventual consistency, waiters and tagging.
+//! one error type, the retry rules for eventual consistency, waiters, tagging, and the
+//! batching of reads that sibling resources make together.
 //!
 //! Resources call the SDK directly for the operations they own, and come here for every
 //! decision that must be the same everywhere: which errors are retried, how long a wait

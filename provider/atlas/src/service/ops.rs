@@ -1,7 +1,7 @@
 //! The AWS calls of `atlas_service`: the task definition, the owned target group, the
 //! listener rule and the ECS service, each created, read, changed and deleted here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
@@ -923,18 +923,18 @@ pub(crate) async fn describe_service(
                     .include(ServiceField::Tags)
                     .send()
             });
-            let mut found = HashMap::new();
-            for answer in try_join_all(calls)
+            let answers = try_join_all(calls)
                 .await
-                .map_err(|e| AwsError::from_sdk("DescribeServices", Some(&group), e))?
-            {
-                for item in answer.services() {
-                    if let Some(key) = keys.iter().find(|k| names_service(k, item)) {
-                        found.insert(key.clone(), item.clone());
-                    }
-                }
-            }
-            Ok(found)
+                .map_err(|e| AwsError::from_sdk("DescribeServices", Some(&group), e))?;
+            let described: Vec<_> = answers.iter().flat_map(|a| a.services()).collect();
+            // Each key its own match: two reads may name one service differently.
+            Ok(keys
+                .iter()
+                .filter_map(|key| {
+                    let item = described.iter().find(|s| names_service(key, s))?;
+                    Some((key.clone(), (*item).clone()))
+                })
+                .collect())
         })
         .await;
     let found = match batched {
