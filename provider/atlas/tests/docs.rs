@@ -14,8 +14,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use atlas_acceptance::repo_root;
 use common::Plugin;
 use serde_json::Value as Json;
 use tfplugin::proto::tfplugin6 as pb;
@@ -61,15 +62,6 @@ async fn docs_match_the_schema_and_the_examples() {
          terraform-provider-atlas --test docs`) and commit the result.",
         problems.join("\n  ")
     );
-}
-
-/// The repository root, two levels above this crate.
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("provider/atlas sits two levels below the repository root")
-        .to_path_buf()
 }
 
 /// What a page documents, which decides its folder, title and example file.

@@ -47,13 +47,20 @@ const BACKEND_TEMPLATE: &str = "backend/emulator.s3.tfbackend.tmpl";
 /// The file [`Workspace::copy_root`] renders the backend template into.
 const BACKEND_FILE: &str = "emulator.s3.tfbackend";
 
-/// The repository root, found from this crate's manifest directory.
+/// The repository root: two levels above the manifest directory of the package whose
+/// tests or benches are running (`tests/acceptance` or `provider/atlas`).
+///
+/// Cargo sets `CARGO_MANIFEST_DIR` when it runs a test or a bench, and that names the
+/// checkout being tested. The directory compiled into this crate is only the fallback:
+/// two checkouts that build into one shared target directory share this crate's compiled
+/// library too, and with it the path of whichever checkout built it last.
 pub fn repo_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest_dir
         .ancestors()
         .nth(2)
-        .expect("tests/acceptance sits two levels below the repository root")
+        .expect("the package sits two levels below the repository root")
         .to_path_buf()
 }
 
