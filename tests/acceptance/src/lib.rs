@@ -828,7 +828,7 @@ fn emulator_values(emulator: &Emulator, root: &Path) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Interrupted runs (tests/acceptance/tests/resilience_interrupted.rs)
+// Interrupted runs (network_interrupted.rs, service_interrupted.rs, ingress.rs)
 
 impl Workspace<'_> {
     /// Starts `terraform ARGS...` in the background, its output going to files in the

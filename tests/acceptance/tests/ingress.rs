@@ -2,11 +2,14 @@
 //! security group and an ACM certificate made through the AWS SDK: the load balancer and
 //! its listeners as ELBv2 shows them, an empty second plan, listener drift found and
 //! repaired, in-place changes, import, bad inputs refused before any AWS call, a
-//! destroy that leaves nothing, what an interrupted create left taken over, and a
-//! same-named load balancer it did not make refused. Every check goes through the AWS SDK
+//! destroy that leaves nothing, what an interrupted create left taken over (also when
+//! the apply is killed, with its provider, among its calls), and a same-named load
+//! balancer it did not make refused. Every check goes through the AWS SDK
 //! (`aws-sdk-elasticloadbalancingv2`), never through the provider's code.
 
-use atlas_acceptance::{Emulator, PlanOutcome, Workspace};
+use std::time::{Duration, Instant};
+
+use atlas_acceptance::{kill_with_providers, Emulator, FaultSettings, PlanOutcome, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, FixedResponseActionConfig, Listener, LoadBalancerSchemeEnum,
     ProtocolEnum, RedirectActionStatusCodeEnum, TargetTypeEnum,
@@ -644,6 +647,88 @@ async fn a_create_whose_state_was_never_saved_is_taken_over() {
         elb_objects(&aws.elbv2).await.is_empty(),
         "the destroy left objects"
     );
+}
+
+/// Applies the ingress with 300 ms on every ELBv2 call, kills Terraform and its provider
+/// (SIGKILL) once the emulator has answered `calls` calls of `operation` (with `partial`,
+/// before every object is made), then applies again: the next apply takes over what the killed one made, the plan after it is
+/// empty, the emulator holds one load balancer, its two listeners and one target group,
+/// and destroy leaves nothing.
+async fn killed_after(operation: &str, calls: usize, partial: bool) {
+    let emulator = Emulator::start();
+    let aws = clients(&emulator).await;
+    let (inputs, _, _) = prepare(&emulator, &aws.ec2).await;
+    let workspace = Workspace::copy_root(&emulator, FIXTURE);
+    workspace.write_file("terraform.tfvars", &inputs.tfvars(""));
+    workspace.init();
+
+    let latency = 300;
+    emulator.set_faults(&FaultSettings::latency(latency).services(&["elasticloadbalancing"]));
+    let mut apply = workspace.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let started = Instant::now();
+    while emulator.count("elasticloadbalancing", operation) < calls {
+        if let Some(status) = apply.try_wait().expect("poll terraform") {
+            panic!("the apply finished ({status}) before {calls} {operation} calls");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the apply hangs"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = kill_with_providers(&mut apply);
+    assert!(
+        !killed.is_empty(),
+        "no provider process was found under terraform"
+    );
+    // A call already sent still finishes on the emulator's side, as it would on AWS's.
+    std::thread::sleep(Duration::from_millis(3 * latency));
+    emulator.set_faults(&FaultSettings::default());
+    let left = elb_objects(&aws.elbv2).await;
+    eprintln!(
+        "killed after {calls} {operation}: {} ELBv2 objects left",
+        left.len()
+    );
+    assert!(
+        lb_exists(&aws.elbv2).await,
+        "the kill came after the load balancer"
+    );
+    if partial {
+        assert!(
+            left.len() < 4,
+            "the kill came before the create was done: {left:#?}"
+        );
+    }
+
+    workspace.force_unlock_if_locked();
+    workspace.apply();
+    let made = elb_objects(&aws.elbv2).await;
+    assert_eq!(
+        made.len(),
+        4,
+        "load balancer, two listeners, target group: {made:#?}"
+    );
+    for arn in &left {
+        assert!(made.contains(arn), "{arn} was replaced, not taken over");
+    }
+    assert!(made.contains(&attr(&workspace, "arn")));
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+    workspace.destroy();
+    assert!(
+        elb_objects(&aws.elbv2).await.is_empty(),
+        "the destroy left objects"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_killed_before_its_listeners_converges() {
+    killed_after("CreateLoadBalancer", 1, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_killed_among_its_listeners_converges() {
+    // The two listeners are made side by side: the second may be made or in flight.
+    killed_after("CreateListener", 1, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
