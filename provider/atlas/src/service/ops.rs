@@ -14,6 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, HostHeaderConditionConfig, ProtocolEnum, RuleCondition, TargetTypeEnum,
 };
 use futures::future::try_join_all;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::model::{self, Container, ServiceConnect};
@@ -276,15 +277,9 @@ pub(crate) async fn deregister_stale_revisions(
     owner: &str,
     keep: &[&str],
 ) -> Result<(), AwsError> {
-    for arn in active_revisions(aws, name).await? {
-        if keep.contains(&arn.as_str()) {
-            continue;
-        }
-        if revision_owner(aws, &arn).await?.as_deref() == Some(owner) {
-            deregister_revision(aws, &arn).await?;
-        }
-    }
-    Ok(())
+    let arns = active_revisions(aws, name).await?;
+    let candidates = arns.into_iter().filter(|arn| !keep.contains(&arn.as_str()));
+    deregister_where(aws, candidates, |theirs| theirs == Some(owner)).await
 }
 
 /// Deregisters every ACTIVE revision of the family `name` that this service registered,
@@ -295,13 +290,32 @@ pub(crate) async fn deregister_family(
     name: &str,
     owner: &str,
 ) -> Result<(), AwsError> {
-    for arn in active_revisions(aws, name).await? {
-        let theirs = revision_owner(aws, &arn).await?;
-        if theirs.is_none_or(|o| o == owner) {
-            deregister_revision(aws, &arn).await?;
-        }
-    }
-    Ok(())
+    let arns = active_revisions(aws, name).await?;
+    deregister_where(aws, arns, |theirs| theirs.is_none_or(|o| o == owner)).await
+}
+
+/// How many revisions are looked at and deregistered at once: a family that piled up
+/// revisions goes in a fraction of the time, well inside ECS's request rates.
+const REVISIONS_AT_ONCE: usize = 4;
+
+/// Deregisters those of `arns` whose [`OWNER_TAG`] (`None` when untagged) `ours`
+/// accepts, a few at a time.
+async fn deregister_where(
+    aws: &AwsClients,
+    arns: impl IntoIterator<Item = String>,
+    ours: impl Fn(Option<&str>) -> bool,
+) -> Result<(), AwsError> {
+    let ours = &ours;
+    stream::iter(arns)
+        .map(|arn| async move {
+            if ours(revision_owner(aws, &arn).await?.as_deref()) {
+                deregister_revision(aws, &arn).await?;
+            }
+            Ok::<(), AwsError>(())
+        })
+        .buffer_unordered(REVISIONS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// The VPC of a subnet.
