@@ -325,24 +325,19 @@ async fn import_by_cluster_and_name() {
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_hostname_routed_by_another_rule_fails_the_plan() {
-    let emulator = Emulator::start();
-    let (fixture, workspace) = setup(&emulator).await;
+/// A rule made outside Terraform on the fixture's listener, sending `host` to the
+/// default target group.
+async fn route_elsewhere(emulator: &Emulator, fixture: &ServiceFixture, priority: i32, host: &str) {
     let config = emulator.sdk_config().await;
     let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     elbv2
         .create_rule()
         .listener_arn(&fixture.listener_arn)
-        .priority(7)
+        .priority(priority)
         .conditions(
             RuleCondition::builder()
                 .field("host-header")
-                .host_header_config(
-                    HostHeaderConditionConfig::builder()
-                        .values("app.example.com")
-                        .build(),
-                )
+                .host_header_config(HostHeaderConditionConfig::builder().values(host).build())
                 .build(),
         )
         .actions(
@@ -354,6 +349,13 @@ async fn a_hostname_routed_by_another_rule_fails_the_plan() {
         .send()
         .await
         .expect("create a rule outside Terraform");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostname_routed_by_another_rule_fails_the_plan() {
+    let emulator = Emulator::start();
+    let (fixture, workspace) = setup(&emulator).await;
+    route_elsewhere(&emulator, &fixture, 7, "app.example.com").await;
 
     workspace.write_file(
         "services.tf",
@@ -366,4 +368,27 @@ async fn a_hostname_routed_by_another_rule_fails_the_plan() {
     assert!(stderr.contains("Hostname Already Routed"), "{stderr}");
     assert!(stderr.contains("app.example.com"), "{stderr}");
     assert_eq!(emulator.count("ecs", "RegisterTaskDefinition"), 0);
+}
+
+/// A rule made elsewhere after the service, for one of its host names (it could take the
+/// traffic with a lower priority number), fails the next plan too, though nothing in the
+/// service's configuration changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostname_routed_elsewhere_later_fails_the_next_plan() {
+    let emulator = Emulator::start();
+    let (fixture, workspace) = setup(&emulator).await;
+    workspace.write_file(
+        "services.tf",
+        &services("example/app:1", SERVER, OWN_ROUTE, "var.security_group_ids"),
+    );
+    workspace.init();
+    workspace.apply();
+    assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
+
+    route_elsewhere(&emulator, &fixture, 1, "app.example.com").await;
+    let output = workspace.try_tf(&["plan", "-input=false", "-no-color"]);
+    assert!(!output.status.success(), "the plan succeeded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Hostname Already Routed"), "{stderr}");
+    assert!(stderr.contains("app.example.com"), "{stderr}");
 }

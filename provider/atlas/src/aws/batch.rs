@@ -159,6 +159,8 @@ pub(crate) struct Batchers {
     pub(crate) rules: Batcher<aws_sdk_elasticloadbalancingv2::types::Rule>,
     /// ELBv2 DescribeTargetGroups by target group ARN.
     pub(crate) target_groups: Batcher<aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
+    /// ELBv2 DescribeRules of a whole listener, by listener ARN.
+    pub(crate) listener_rules: Batcher<Vec<(String, crate::service::RuleView)>>,
 }
 
 impl Default for Batchers {
@@ -167,6 +169,7 @@ impl Default for Batchers {
             services: Batcher::new("DescribeServices", WINDOW),
             rules: Batcher::new("DescribeRules", WINDOW),
             target_groups: Batcher::new("DescribeTargetGroups", WINDOW),
+            listener_rules: Batcher::new("DescribeRules", WINDOW),
         }
     }
 }

@@ -11,6 +11,8 @@
 mod model;
 mod ops;
 
+pub(crate) use ops::RuleView;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -303,7 +305,7 @@ impl Resource for ServiceResource {
                 plan.set("rule_priority", Value::Null);
             }
             _ if !creating && same_listener && !prior_rule.is_null() => {
-                plan.set("rule_arn", prior_rule.clone());
+                plan.set("rule_arn", prior_rule);
                 plan.set("rule_priority", prior_get("rule_priority"));
             }
             _ => {
@@ -336,21 +338,12 @@ impl Resource for ServiceResource {
             );
         }
 
-        // A rule of the listener that this service does not own, matching a host name.
-        // Checked when the service's host names or listener change, or its rule is to be
-        // made; a plan that keeps the service's own rule as it is claims nothing new, and
-        // reading every rule of the listener would cost each routed service a call on
-        // every plan.
+        // A rule of the listener that this service does not own, matching a host name,
+        // checked on every plan (a rule made elsewhere later can take the traffic); the
+        // services on one listener share the read.
         let Some(listener) = route.get("listener_arn").and_then(Value::as_str) else {
             return;
         };
-        let unchanged = !creating
-            && same_listener
-            && !prior_rule.is_null()
-            && route.get("hostnames") == prior_route.get("hostnames");
-        if unchanged {
-            return;
-        }
         let mut scratch = Diagnostics::new();
         let Some(configured) = self.shared.get(&mut scratch) else {
             return;
@@ -898,7 +891,7 @@ async fn conflicting_rules(
     owner: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
     let mut conflicts = Vec::new();
-    for (arn, rule) in ops::listener_rules(aws, listener).await? {
+    for (arn, rule) in ops::shared_listener_rules(aws, listener).await? {
         if own_rule.as_str() == Some(arn.as_str()) {
             continue;
         }

@@ -432,10 +432,10 @@ pub(crate) async fn target_group_health_path(
                 .collect())
         })
         .await;
-    match batched {
-        Batched::Found(group) => return Ok(Some(group.health_check_path().map(str::to_owned))),
-        Batched::Missing => return Ok(None),
-        Batched::Failed => {}
+    // A target group that is gone fails the whole call, so one missing from a good answer
+    // is not known to be gone: it is asked for alone, like one whose batch failed.
+    if let Batched::Found(group) = batched {
+        return Ok(Some(group.health_check_path().map(str::to_owned)));
     }
     match aws
         .elbv2
@@ -500,6 +500,32 @@ pub(crate) async fn delete_target_group(
     match result {
         Err(e) if e.is_code(&["TargetGroupNotFound"]) => Ok(()),
         other => other,
+    }
+}
+
+/// Every non-default rule of a listener, by ARN, read together with the other reads of
+/// the same listener's rules made at the same time (the plan-time host name checks of
+/// the services on one listener share one read), or alone when that read fails.
+pub(crate) async fn shared_listener_rules(
+    aws: &AwsClients,
+    listener_arn: &str,
+) -> Result<Vec<(String, RuleView)>, AwsError> {
+    let clients = aws.clone();
+    let batched = aws
+        .batches
+        .listener_rules
+        .read(listener_arn, listener_arn, move |keys| async move {
+            let mut found = std::collections::HashMap::new();
+            for key in keys {
+                let rules = listener_rules(&clients, &key).await?;
+                found.insert(key, rules);
+            }
+            Ok(found)
+        })
+        .await;
+    match batched {
+        Batched::Found(rules) => Ok(rules),
+        Batched::Missing | Batched::Failed => listener_rules(aws, listener_arn).await,
     }
 }
 
@@ -732,10 +758,11 @@ pub(crate) async fn describe_rule(
                 .collect())
         })
         .await;
-    match batched {
-        Batched::Found(rule) => return Ok(Some(rule_view(&rule))),
-        Batched::Missing => return Ok(None),
-        Batched::Failed => {}
+    // A rule that is gone fails the whole call, so one missing from a good answer is not
+    // known to be gone (a state without its rule would make a second one): it is asked
+    // for alone, like one whose batch failed.
+    if let Batched::Found(rule) = batched {
+        return Ok(Some(rule_view(&rule)));
     }
     match aws.elbv2.describe_rules().rule_arns(rule_arn).send().await {
         Ok(answer) => Ok(answer.rules().first().map(rule_view)),
