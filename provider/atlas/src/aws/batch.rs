@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::AwsError;
 
@@ -88,14 +89,19 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         };
         if first {
             // A task of its own, so that a read whose request is cancelled does not take
-            // the others' answers with it.
-            tokio::spawn(run(
-                self.open.clone(),
-                group.to_owned(),
-                self.window,
-                self.operation,
-                fetch,
-            ));
+            // the others' answers with it; its log lines go under a span of the batch,
+            // not of the resource that happened to read first.
+            let span = tracing::debug_span!("batch", operation = self.operation, group = %group);
+            tokio::spawn(
+                run(
+                    self.open.clone(),
+                    group.to_owned(),
+                    self.window,
+                    self.operation,
+                    fetch,
+                )
+                .instrument(span),
+            );
         }
         // A batch task that panicked dropped the reply: the read makes its own call.
         answer.await.unwrap_or(Batched::Failed)
