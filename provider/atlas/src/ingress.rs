@@ -26,7 +26,7 @@ use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::validate::{self, Validator};
 use tfplugin::value::{AttributePath, Type, Value};
 
-use crate::aws::{elb_tag_values, pause, retry_while, AwsError, Interrupted, TagDiff};
+use crate::aws::{elb_claim, pause, retry_while, AwsError, Claim, ElbKind, Interrupted, TagDiff};
 use crate::convert;
 use crate::provider::Shared;
 use crate::tags::{merge, plan_tags_all, TagsValidator};
@@ -193,8 +193,8 @@ impl Resource for IngressResource {
         // by name: taken over when it carries this ingress's owner tag, refused otherwise.
         let tg_name = target_group_name(&spec.name, spec.target_port);
         let (left_tg, left_lb) = tokio::join!(
-            leftover(elbv2, Kind::TargetGroup, &tg_name, &spec.name),
-            leftover(elbv2, Kind::LoadBalancer, &spec.name, &spec.name),
+            leftover(elbv2, ElbKind::TargetGroup, &tg_name, &spec.name),
+            leftover(elbv2, ElbKind::LoadBalancer, &spec.name, &spec.name),
         );
         let (left_tg, left_lb) = match (left_tg, left_lb) {
             (Ok(tg), Ok(lb)) => (tg, lb),
@@ -1058,88 +1058,27 @@ async fn create_load_balancer(elbv2: &Elbv2, spec: &Spec) -> Result<String, AwsE
     Ok(arn.to_owned())
 }
 
-/// What [`leftover`] looks for.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    TargetGroup,
-    LoadBalancer,
-}
-
-impl Kind {
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::TargetGroup => "target group",
-            Kind::LoadBalancer => "load balancer",
-        }
-    }
-
-    /// The ARN of the object of this kind named `name`; `None` when there is none.
-    async fn named(self, elbv2: &Elbv2, name: &str) -> Result<Option<String>, AwsError> {
-        let (answer, not_found) = match self {
-            Kind::TargetGroup => (
-                elbv2
-                    .describe_target_groups()
-                    .names(name)
-                    .send()
-                    .await
-                    .map(|a| {
-                        a.target_groups()
-                            .first()
-                            .and_then(TargetGroup::target_group_arn)
-                            .map(str::to_owned)
-                    })
-                    .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", Some(name), e)),
-                "TargetGroupNotFound",
-            ),
-            Kind::LoadBalancer => (
-                elbv2
-                    .describe_load_balancers()
-                    .names(name)
-                    .send()
-                    .await
-                    .map(|a| {
-                        a.load_balancers()
-                            .first()
-                            .and_then(LoadBalancer::load_balancer_arn)
-                            .map(str::to_owned)
-                    })
-                    .map_err(|e| AwsError::from_sdk("DescribeLoadBalancers", Some(name), e)),
-                "LoadBalancerNotFound",
-            ),
-        };
-        match answer {
-            Err(e) if e.is_code(&[not_found]) => Ok(None),
-            other => other,
-        }
-    }
-}
-
 /// The ARN of the target group or load balancer named `name` when it carries `owner`
 /// in [`OWNER_TAG`]; `None` when none of that name exists; an error naming it when one
 /// exists that this ingress did not create.
 async fn leftover(
     elbv2: &Elbv2,
-    kind: Kind,
+    kind: ElbKind,
     name: &str,
     owner: &str,
 ) -> Result<Option<String>, AwsError> {
-    let named = kind.named(elbv2, name).await;
-    tracing::debug!(kind = kind.noun(), name, found = ?named, "looking for an object of the name");
-    let Some(arn) = named? else {
-        return Ok(None);
-    };
-    let owners = elb_tag_values(elbv2, std::slice::from_ref(&arn), OWNER_TAG).await?;
-    if owners.get(&arn).map(String::as_str) == Some(owner) {
-        return Ok(Some(arn));
+    match elb_claim(elbv2, kind, name, OWNER_TAG, owner).await? {
+        Claim::Free => Ok(None),
+        Claim::Ours(arn) => Ok(Some(arn)),
+        Claim::Theirs(arn) => Err(AwsError::InvalidInput {
+            detail: format!(
+                "a {} named {name:?} already exists ({arn}) and this atlas_ingress did not \
+                 create it; import it with `terraform import <address> <load balancer ARN>`, \
+                 delete it, or choose another name",
+                kind.noun()
+            ),
+        }),
     }
-    Err(AwsError::InvalidInput {
-        detail: format!(
-            "a {} named {name:?} already exists ({arn}) and this atlas_ingress did not create \
-             it; import it with `terraform import <address> <load balancer ARN>`, delete it, \
-             or choose another name",
-            kind.noun()
-        ),
-    })
 }
 
 /// The listeners of a load balancer, by port.

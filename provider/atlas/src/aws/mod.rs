@@ -8,6 +8,7 @@
 
 mod batch;
 mod ec2;
+mod elb;
 mod error;
 mod retry;
 mod tags;
@@ -15,6 +16,7 @@ mod wait;
 
 pub(crate) use batch::{Batched, Batchers};
 pub(crate) use ec2::{filter, interfaces_using};
+pub(crate) use elb::{elb_claim, Claim, ElbKind};
 pub(crate) use error::AwsError;
 pub(crate) use retry::{pause, retry_when, retry_while, Interrupted};
 pub(crate) use tags::{ec2_tag, ec2_tag_map, elb_tag_values, tag_spec, TagDiff, NAME_TAG};

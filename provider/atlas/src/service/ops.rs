@@ -18,7 +18,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::model::{self, Container, ServiceConnect};
-use crate::aws::{pause, retry_while, AwsClients, AwsError, Batched, Interrupted};
+use crate::aws::{
+    elb_claim, pause, retry_while, AwsClients, AwsError, Batched, Claim, ElbKind, Interrupted,
+};
 
 /// The tag that marks what an `atlas_service` made (the service, its task definition
 /// revisions, its owned target group and its listener rule) with `<cluster
@@ -349,32 +351,20 @@ pub(crate) async fn create_target_group(
     let operation = "CreateTargetGroup";
     // The group this service made before its create was interrupted is taken over; a
     // group of that name that it did not make is refused.
-    match aws.elbv2.describe_target_groups().names(name).send().await {
-        Ok(answer) => {
-            if let Some(arn) = answer
-                .target_groups()
-                .first()
-                .and_then(|t| t.target_group_arn())
-            {
-                let owners = rule_owners(aws, &[arn.to_owned()]).await?;
-                if owners.get(arn).map(String::as_str) != Some(owner) {
-                    return Err(AwsError::InvalidInput {
-                        detail: format!(
-                            "a target group named {name:?} ({arn}) already exists and this \
-                             service did not create it; delete it, or rename the service"
-                        ),
-                    });
-                }
-                tracing::debug!(target_group_arn = %arn, "taking over the target group of an interrupted create");
-                set_health_check_path(aws, arn, health_check_path).await?;
-                return Ok(arn.to_owned());
-            }
+    match elb_claim(&aws.elbv2, ElbKind::TargetGroup, name, OWNER_TAG, owner).await? {
+        Claim::Free => {}
+        Claim::Ours(arn) => {
+            tracing::debug!(target_group_arn = %arn, "taking over the target group of an interrupted create");
+            set_health_check_path(aws, &arn, health_check_path).await?;
+            return Ok(arn);
         }
-        Err(e) => {
-            let e = AwsError::from_sdk("DescribeTargetGroups", Some(name), e);
-            if !e.is_code(&["TargetGroupNotFound"]) {
-                return Err(e);
-            }
+        Claim::Theirs(arn) => {
+            return Err(AwsError::InvalidInput {
+                detail: format!(
+                    "a target group named {name:?} ({arn}) already exists and this service \
+                     did not create it; delete it, or rename the service"
+                ),
+            })
         }
     }
     let mut tags = tags.clone();
