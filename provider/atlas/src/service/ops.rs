@@ -1,7 +1,7 @@
 //! The AWS calls of `atlas_service`: the task definition, the owned target group, the
 //! listener rule and the ECS service, each created, read, changed and deleted here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{
@@ -403,50 +403,46 @@ pub(crate) async fn target_group_health_path(
     let batched = aws
         .batches
         .target_groups
-        .read("", arn, move |keys| async move {
-            // Up to twenty target groups per call; one that is gone fails the call, and
-            // each read then asks alone.
-            let calls = keys.chunks(20).map(|chunk| {
-                elbv2
-                    .describe_target_groups()
-                    .set_target_group_arns(Some(chunk.to_vec()))
-                    .send()
-            });
-            let answers = try_join_all(calls)
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", None, e))?;
-            Ok(answers
-                .iter()
-                .flat_map(|a| a.target_groups())
-                .filter_map(|t| Some((t.target_group_arn()?.to_owned(), t.clone())))
-                .collect())
-        })
+        .read("", arn, move |keys| target_groups_by_arn(elbv2, keys))
         .await;
     // A target group that is gone fails the whole call, so one missing from a good answer
     // is not known to be gone: it is asked for alone, like one whose batch failed.
-    if let Batched::Found(group) = batched {
-        return Ok(Some(group.health_check_path().map(str::to_owned)));
-    }
-    match aws
-        .elbv2
-        .describe_target_groups()
-        .target_group_arns(arn)
-        .send()
-        .await
-    {
-        Ok(answer) => Ok(answer
-            .target_groups()
-            .first()
-            .map(|t| t.health_check_path().map(str::to_owned))),
-        Err(e) => {
-            let e = AwsError::from_sdk("DescribeTargetGroups", Some(arn), e);
-            if e.is_code(&["TargetGroupNotFound"]) {
-                Ok(None)
-            } else {
-                Err(e)
+    let group = match batched {
+        Batched::Found(group) => Some(group),
+        Batched::Missing | Batched::Failed => {
+            match target_groups_by_arn(aws.elbv2.clone(), vec![arn.to_owned()]).await {
+                Ok(mut found) => found.remove(arn),
+                Err(e) if e.is_code(&["TargetGroupNotFound"]) => None,
+                Err(e) => return Err(e),
             }
         }
-    }
+    };
+    Ok(group.map(|g| g.health_check_path().map(str::to_owned)))
+}
+
+/// Target groups by ARN, twenty per call; one that is gone fails the call.
+async fn target_groups_by_arn(
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    arns: Vec<String>,
+) -> Result<HashMap<String, aws_sdk_elasticloadbalancingv2::types::TargetGroup>, AwsError> {
+    let calls = arns.chunks(20).map(|chunk| {
+        let request = elbv2
+            .describe_target_groups()
+            .set_target_group_arns(Some(chunk.to_vec()));
+        let first = chunk[0].clone();
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeTargetGroups", Some(&first), e))
+        }
+    });
+    Ok(try_join_all(calls)
+        .await?
+        .iter()
+        .flat_map(|a| a.target_groups())
+        .filter_map(|t| Some((t.target_group_arn()?.to_owned(), t.clone())))
+        .collect())
 }
 
 /// Sets the health check path of the owned target group.
@@ -505,7 +501,7 @@ pub(crate) async fn shared_listener_rules(
         .batches
         .listener_rules
         .read(listener_arn, listener_arn, move |keys| async move {
-            let mut found = std::collections::HashMap::new();
+            let mut found = HashMap::new();
             for key in keys {
                 let rules = listener_rules(&clients, &key).await?;
                 found.insert(key, rules);
@@ -729,42 +725,45 @@ pub(crate) async fn describe_rule(
     let batched = aws
         .batches
         .rules
-        .read("", rule_arn, move |keys| async move {
-            // Up to twenty rules per call; one that is gone fails the call, and each
-            // read then asks alone.
-            let calls = keys.chunks(20).map(|chunk| {
-                elbv2
-                    .describe_rules()
-                    .set_rule_arns(Some(chunk.to_vec()))
-                    .send()
-            });
-            let answers = try_join_all(calls)
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeRules", None, e))?;
-            Ok(answers
-                .iter()
-                .flat_map(|a| a.rules())
-                .filter_map(|r| Some((r.rule_arn()?.to_owned(), r.clone())))
-                .collect())
-        })
+        .read("", rule_arn, move |keys| rules_by_arn(elbv2, keys))
         .await;
     // A rule that is gone fails the whole call, so one missing from a good answer is not
     // known to be gone (a state without its rule would make a second one): it is asked
     // for alone, like one whose batch failed.
-    if let Batched::Found(rule) = batched {
-        return Ok(Some(rule_view(&rule)));
-    }
-    match aws.elbv2.describe_rules().rule_arns(rule_arn).send().await {
-        Ok(answer) => Ok(answer.rules().first().map(rule_view)),
-        Err(e) => {
-            let e = AwsError::from_sdk("DescribeRules", Some(rule_arn), e);
-            if e.is_code(&["RuleNotFound", "ListenerNotFound"]) {
-                Ok(None)
-            } else {
-                Err(e)
+    let rule = match batched {
+        Batched::Found(rule) => Some(rule),
+        Batched::Missing | Batched::Failed => {
+            match rules_by_arn(aws.elbv2.clone(), vec![rule_arn.to_owned()]).await {
+                Ok(mut found) => found.remove(rule_arn),
+                Err(e) if e.is_code(&["RuleNotFound", "ListenerNotFound"]) => None,
+                Err(e) => return Err(e),
             }
         }
-    }
+    };
+    Ok(rule.as_ref().map(rule_view))
+}
+
+/// Rules by ARN, twenty per call; one that is gone fails the call.
+async fn rules_by_arn(
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    arns: Vec<String>,
+) -> Result<HashMap<String, aws_sdk_elasticloadbalancingv2::types::Rule>, AwsError> {
+    let calls = arns.chunks(20).map(|chunk| {
+        let request = elbv2.describe_rules().set_rule_arns(Some(chunk.to_vec()));
+        let first = chunk[0].clone();
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeRules", Some(&first), e))
+        }
+    });
+    Ok(try_join_all(calls)
+        .await?
+        .iter()
+        .flat_map(|a| a.rules())
+        .filter_map(|r| Some((r.rule_arn()?.to_owned(), r.clone())))
+        .collect())
 }
 
 /// Deletes a rule; a rule already gone is done.
@@ -940,43 +939,68 @@ pub(crate) async fn describe_service(
     cluster: &str,
     service: &str,
 ) -> Result<Option<ServiceView>, AwsError> {
-    let ecs = aws.ecs.clone();
-    let group = cluster.to_owned();
+    let (ecs, group) = (aws.ecs.clone(), cluster.to_owned());
     let batched = aws
         .batches
         .services
-        .read(cluster, service, move |keys| async move {
-            // DescribeServices takes up to ten services per call.
-            let calls = keys.chunks(10).map(|chunk| {
-                ecs.describe_services()
-                    .cluster(&group)
-                    .set_services(Some(chunk.to_vec()))
-                    .include(ServiceField::Tags)
-                    .send()
-            });
-            let answers = try_join_all(calls)
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeServices", Some(&group), e))?;
-            let described: Vec<_> = answers.iter().flat_map(|a| a.services()).collect();
-            // Each key its own match: two reads may name one service differently.
-            Ok(keys
-                .iter()
-                .filter_map(|key| {
-                    let item = described.iter().find(|s| names_service(key, s))?;
-                    Some((key.clone(), (*item).clone()))
-                })
-                .collect())
+        .read(cluster, service, move |keys| {
+            services_by_key(ecs, group, keys)
         })
         .await;
     let found = match batched {
         Batched::Found(found) => found,
         Batched::Missing => return Ok(None),
-        Batched::Failed => match describe_service_alone(aws, cluster, service).await? {
-            Some(found) => found,
-            None => return Ok(None),
-        },
+        Batched::Failed => {
+            let alone = services_by_key(
+                aws.ecs.clone(),
+                cluster.to_owned(),
+                vec![service.to_owned()],
+            );
+            match alone.await {
+                Ok(mut found) => match found.remove(service) {
+                    Some(found) => found,
+                    None => return Ok(None),
+                },
+                // ClusterNotFoundException: the cluster went, and the service with it.
+                Err(e) if e.is_code(&["ClusterNotFoundException"]) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
     };
     Ok(service_view(&found, service))
+}
+
+/// The services of `cluster` that `keys` name (ARNs or names), by key; DescribeServices
+/// takes up to ten per call.
+async fn services_by_key(
+    ecs: aws_sdk_ecs::Client,
+    cluster: String,
+    keys: Vec<String>,
+) -> Result<HashMap<String, aws_sdk_ecs::types::Service>, AwsError> {
+    let calls = keys.chunks(10).map(|chunk| {
+        let request = ecs
+            .describe_services()
+            .cluster(&cluster)
+            .set_services(Some(chunk.to_vec()))
+            .include(ServiceField::Tags);
+        let first = chunk[0].clone();
+        async move {
+            request
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeServices", Some(&first), e))
+        }
+    });
+    let answers = try_join_all(calls).await?;
+    let described: Vec<_> = answers.iter().flat_map(|a| a.services()).collect();
+    // Each key its own match: two reads may name one service differently.
+    Ok(keys
+        .iter()
+        .filter_map(|key| {
+            let item = described.iter().find(|s| names_service(key, s))?;
+            Some((key.clone(), (*item).clone()))
+        })
+        .collect())
 }
 
 /// Whether `key` (a service ARN or name, as a read asked for it) is `service`.
@@ -984,34 +1008,6 @@ fn names_service(key: &str, service: &aws_sdk_ecs::types::Service) -> bool {
     service.service_arn() == Some(key)
         || service.service_name() == Some(key)
         || service.service_name() == key.rsplit('/').next()
-}
-
-/// The service by a DescribeServices call of its own.
-async fn describe_service_alone(
-    aws: &AwsClients,
-    cluster: &str,
-    service: &str,
-) -> Result<Option<aws_sdk_ecs::types::Service>, AwsError> {
-    match aws
-        .ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service)
-        .include(ServiceField::Tags)
-        .send()
-        .await
-    {
-        Ok(answer) => Ok(answer.services().first().cloned()),
-        Err(e) => {
-            let e = AwsError::from_sdk("DescribeServices", Some(service), e);
-            // ClusterNotFoundException: the cluster went, and the service with it.
-            if e.is_code(&["ClusterNotFoundException"]) {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
 }
 
 /// The view of a described service; `None` unless it is ACTIVE.
