@@ -844,6 +844,31 @@ impl Workspace<'_> {
             .unwrap_or_else(|error| panic!("start terraform {}: {error}", args.join(" ")))
     }
 
+    /// Starts `terraform apply`, waits (polling every 5 ms, two minutes at most) until
+    /// `reached()` says that `moment` has come, then kills Terraform and its providers
+    /// with SIGKILL (see [`kill_with_providers`]). Panics when the apply ends before,
+    /// hangs, or started no provider; returns the killed providers' pids.
+    pub fn apply_killed_when(&self, moment: &str, mut reached: impl FnMut() -> bool) -> Vec<u32> {
+        let mut apply = self.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let started = Instant::now();
+        while !reached() {
+            if let Some(status) = apply.try_wait().expect("poll terraform") {
+                panic!("the apply finished ({status}) before {moment}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the apply hangs"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        let killed = kill_with_providers(&mut apply);
+        assert!(
+            !killed.is_empty(),
+            "no provider process was found under terraform"
+        );
+        killed
+    }
+
     /// Removes the state lock that a killed Terraform left in the S3 backend, as a
     /// person would with `terraform force-unlock`; does nothing when there is none.
     pub fn force_unlock_if_locked(&self) {

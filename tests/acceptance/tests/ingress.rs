@@ -7,9 +7,9 @@
 //! balancer it did not make refused. Every check goes through the AWS SDK
 //! (`aws-sdk-elasticloadbalancingv2`), never through the provider's code.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use atlas_acceptance::{kill_with_providers, Emulator, FaultSettings, PlanOutcome, Workspace};
+use atlas_acceptance::{Emulator, FaultSettings, PlanOutcome, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, FixedResponseActionConfig, Listener, LoadBalancerSchemeEnum,
     ProtocolEnum, RedirectActionStatusCodeEnum, TargetTypeEnum,
@@ -127,6 +127,26 @@ async fn listeners(elbv2: &aws_sdk_elasticloadbalancingv2::Client, lb: &str) -> 
         .unwrap_or_default();
     listeners.sort_by_key(|l| l.port());
     listeners
+}
+
+/// The value of the tag `key` on the load balancer `arn`, through ELBv2 DescribeTags.
+async fn lb_tag(
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    arn: &str,
+    key: &str,
+) -> Option<String> {
+    let tags = elbv2
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .expect("DescribeTags");
+    tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+        .map(str::to_owned)
 }
 
 /// Whether a load balancer named [`NAME`] exists.
@@ -553,19 +573,7 @@ async fn tags_changed_outside_terraform_are_put_back() {
     let text = plan_changes(&workspace);
     assert!(text.contains("\"changed\" -> \"ingress\""), "{text}");
     workspace.apply();
-    let tags = aws
-        .elbv2
-        .describe_tags()
-        .resource_arns(&lb_arn)
-        .send()
-        .await
-        .expect("DescribeTags");
-    let component = tags.tag_descriptions()[0]
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("component"))
-        .and_then(|t| t.value())
-        .map(str::to_owned);
+    let component = lb_tag(&aws.elbv2, &lb_arn, "component").await;
     assert_eq!(component.as_deref(), Some("ingress"));
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
 }
@@ -623,19 +631,7 @@ async fn a_create_whose_state_was_never_saved_is_taken_over() {
         "the same objects, taken over: none added, none replaced"
     );
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
-    let tags = aws
-        .elbv2
-        .describe_tags()
-        .resource_arns(attr(&workspace, "arn"))
-        .send()
-        .await
-        .expect("DescribeTags");
-    let owner = tags.tag_descriptions()[0]
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some("atlas:ingress"))
-        .and_then(|t| t.value())
-        .map(str::to_owned);
+    let owner = lb_tag(&aws.elbv2, &attr(&workspace, "arn"), "atlas:ingress").await;
     assert_eq!(
         owner.as_deref(),
         Some(NAME),
@@ -651,9 +647,9 @@ async fn a_create_whose_state_was_never_saved_is_taken_over() {
 
 /// Applies the ingress with 300 ms on every ELBv2 call, kills Terraform and its provider
 /// (SIGKILL) once the emulator has answered `calls` calls of `operation` (with `partial`,
-/// before every object is made), then applies again: the next apply takes over what the killed one made, the plan after it is
-/// empty, the emulator holds one load balancer, its two listeners and one target group,
-/// and destroy leaves nothing.
+/// before every object is made), then applies again: the next apply takes over what the
+/// killed one made, the plan after it is empty, the emulator holds one load balancer,
+/// its two listeners and one target group, and destroy leaves nothing.
 async fn killed_after(operation: &str, calls: usize, partial: bool) {
     let emulator = Emulator::start();
     let aws = clients(&emulator).await;
@@ -664,23 +660,9 @@ async fn killed_after(operation: &str, calls: usize, partial: bool) {
 
     let latency = 300;
     emulator.set_faults(&FaultSettings::latency(latency).services(&["elasticloadbalancing"]));
-    let mut apply = workspace.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    let started = Instant::now();
-    while emulator.count("elasticloadbalancing", operation) < calls {
-        if let Some(status) = apply.try_wait().expect("poll terraform") {
-            panic!("the apply finished ({status}) before {calls} {operation} calls");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the apply hangs"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let killed = kill_with_providers(&mut apply);
-    assert!(
-        !killed.is_empty(),
-        "no provider process was found under terraform"
-    );
+    workspace.apply_killed_when(&format!("{calls} {operation} calls"), || {
+        emulator.count("elasticloadbalancing", operation) >= calls
+    });
     // A call already sent still finishes on the emulator's side, as it would on AWS's.
     std::thread::sleep(Duration::from_millis(3 * latency));
     emulator.set_faults(&FaultSettings::default());

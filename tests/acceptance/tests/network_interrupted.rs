@@ -144,8 +144,8 @@ const LATENCY_MS: u64 = 150;
 /// exactly the objects the state names: nothing orphaned, nothing duplicated.
 async fn killed_after(calls: usize) {
     use atlas_acceptance::inventory::Inventory;
-    use atlas_acceptance::{kill_with_providers, FaultSettings, PlanOutcome};
-    use std::time::{Duration, Instant};
+    use atlas_acceptance::{FaultSettings, PlanOutcome};
+    use std::time::Duration;
 
     let emulator = Emulator::start();
     let workspace = Workspace::copy_root(&emulator, "terraform/staging");
@@ -159,27 +159,13 @@ async fn killed_after(calls: usize) {
             .filter(|r| r.service.as_deref() != Some("s3"))
             .count()
     };
-    let mut apply = workspace.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    let started = Instant::now();
-    while provider_calls() < calls {
-        if let Some(status) = apply.try_wait().expect("poll terraform") {
-            panic!("the apply finished ({status}) before making {calls} AWS calls");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the apply hangs"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let killed = kill_with_providers(&mut apply);
+    workspace.apply_killed_when(&format!("making {calls} AWS calls"), || {
+        provider_calls() >= calls
+    });
     let killed_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs_f64();
-    assert!(
-        !killed.is_empty(),
-        "no provider process was found under terraform"
-    );
     // Calls already sent still finish on the emulator's side, as they would on AWS's.
     std::thread::sleep(Duration::from_millis(2 * LATENCY_MS));
     emulator.set_faults(&FaultSettings::default());

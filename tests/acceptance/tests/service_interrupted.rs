@@ -6,11 +6,11 @@
 //! refused, and nothing is left behind. Every check reads the emulator through the AWS
 //! SDK.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use atlas_acceptance::inventory::Inventory;
 use atlas_acceptance::service_fixture::ServiceFixture;
-use atlas_acceptance::{kill_with_providers, Emulator, FaultSettings, PlanOutcome, Workspace};
+use atlas_acceptance::{Emulator, FaultSettings, PlanOutcome, Workspace};
 use aws_sdk_ecs::types::{
     AwsVpcConfiguration, Compatibility, ContainerDefinition, LaunchType, NetworkConfiguration,
     NetworkMode, TaskDefinitionStatus,
@@ -159,24 +159,9 @@ async fn a_create_killed_among_its_calls_converges() {
         "elasticloadbalancing",
         "ec2",
     ]));
-    let created_rule = || emulator.count("elasticloadbalancing", "CreateRule") > 0;
-    let mut apply = workspace.spawn_tf(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    let started = Instant::now();
-    while !created_rule() {
-        if let Some(status) = apply.try_wait().expect("poll terraform") {
-            panic!("the apply finished ({status}) before creating the rule");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the apply hangs"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let killed = kill_with_providers(&mut apply);
-    assert!(
-        !killed.is_empty(),
-        "no provider process was found under terraform"
-    );
+    workspace.apply_killed_when("creating the rule", || {
+        emulator.count("elasticloadbalancing", "CreateRule") > 0
+    });
     // A call already sent still finishes on the emulator's side, as it would on AWS's.
     std::thread::sleep(Duration::from_millis(3 * latency));
     emulator.set_faults(&FaultSettings::default());
