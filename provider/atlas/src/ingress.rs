@@ -1081,16 +1081,25 @@ async fn leftover(
     }
 }
 
-/// The listeners of a load balancer, by port.
-async fn listeners_by_port(elbv2: &Elbv2, lb_arn: &str) -> Result<BTreeMap<i32, String>, AwsError> {
-    let answer = elbv2
+/// Every listener of a load balancer, page by page.
+async fn describe_listeners(elbv2: &Elbv2, lb_arn: &str) -> Result<Vec<Listener>, AwsError> {
+    let mut listeners = Vec::new();
+    let mut pages = elbv2
         .describe_listeners()
         .load_balancer_arn(lb_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeListeners", Some(lb_arn), e))?;
-    Ok(answer
-        .listeners()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeListeners", Some(lb_arn), e))?;
+        listeners.extend_from_slice(page.listeners());
+    }
+    Ok(listeners)
+}
+
+/// The listeners of a load balancer, by port.
+async fn listeners_by_port(elbv2: &Elbv2, lb_arn: &str) -> Result<BTreeMap<i32, String>, AwsError> {
+    Ok(describe_listeners(elbv2, lb_arn)
+        .await?
         .iter()
         .filter_map(|l| Some((l.port()?, l.listener_arn()?.to_owned())))
         .collect())
@@ -1237,20 +1246,13 @@ async fn read_all(
         ..Found::default()
     };
 
-    let mut pages = elbv2
-        .describe_listeners()
-        .load_balancer_arn(lb_arn)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("DescribeListeners", Some(lb_arn), e))?;
-        found.listeners.extend(
-            page.listeners()
-                .iter()
-                .map(ListenerView::from_listener)
-                .filter(|l| l.port == HTTP_PORT || l.port == HTTPS_PORT),
-        );
-    }
+    found.listeners.extend(
+        describe_listeners(elbv2, lb_arn)
+            .await?
+            .iter()
+            .map(ListenerView::from_listener)
+            .filter(|l| l.port == HTTP_PORT || l.port == HTTPS_PORT),
+    );
     found.listeners.sort_by_key(|l| l.port);
     found.tags = Some(lb_tags(elbv2, lb_arn).await?);
 
