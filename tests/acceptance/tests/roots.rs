@@ -173,30 +173,12 @@ async fn three_roots_apply_in_order_share_the_foundation_and_destroy_clean() {
             "staging2 must not create a {label}"
         );
     }
+    let added = after_staging2.without(&after_staging);
+    assert_eq!(added.of("ecs_service").len(), 6);
+    assert_eq!(added.of("target_group").len(), 4);
+    assert_eq!(added.of("listener_rule").len(), 4);
     assert_eq!(
-        after_staging2
-            .without(&after_staging)
-            .of("ecs_service")
-            .len(),
-        6
-    );
-    assert_eq!(
-        after_staging2
-            .without(&after_staging)
-            .of("target_group")
-            .len(),
-        4
-    );
-    assert_eq!(
-        after_staging2
-            .without(&after_staging)
-            .of("listener_rule")
-            .len(),
-        4
-    );
-    assert_eq!(
-        after_staging2
-            .without(&after_staging)
+        added
             .of("ecs_cluster")
             .iter()
             .map(|arn| arn.rsplit('/').next().unwrap_or_default())

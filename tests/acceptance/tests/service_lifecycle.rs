@@ -75,6 +75,19 @@ async fn setup(emulator: &Emulator) -> (ServiceFixture, Workspace<'_>) {
     (fixture, workspace)
 }
 
+/// The `task_definition_arn` of each of `outputs` (the service's output, apply by apply).
+fn revisions(outputs: &[&serde_json::Value]) -> Vec<String> {
+    outputs
+        .iter()
+        .map(|o| {
+            o["task_definition_arn"]
+                .as_str()
+                .expect("a revision")
+                .to_owned()
+        })
+        .collect()
+}
+
 async fn active_revisions(ecs: &aws_sdk_ecs::Client, family: &str) -> Vec<String> {
     ecs.list_task_definitions()
         .family_prefix(family)
@@ -169,16 +182,10 @@ async fn updates_roll_in_place() {
     let image = task.task_definition().unwrap().container_definitions()[0].image();
     assert_eq!(image, Some("example/app:2"));
     // The revision it ran before stays, as the circuit breaker's rollback target.
-    let both: Vec<String> = [&first, &second]
-        .iter()
-        .map(|o| {
-            o["task_definition_arn"]
-                .as_str()
-                .expect("a revision")
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(active_revisions(&ecs, "app").await, both);
+    assert_eq!(
+        active_revisions(&ecs, "app").await,
+        revisions(&[&first, &second])
+    );
 
     // One more: the revision before the previous one is deregistered.
     workspace.write_file(
@@ -189,13 +196,7 @@ async fn updates_roll_in_place() {
     let newest = workspace.output("app");
     assert_eq!(
         active_revisions(&ecs, "app").await,
-        [&second, &newest]
-            .iter()
-            .map(|o| o["task_definition_arn"]
-                .as_str()
-                .expect("a revision")
-                .to_owned())
-            .collect::<Vec<_>>()
+        revisions(&[&second, &newest])
     );
 
     // Client only, and routed to the default target group: the rule and the owned
@@ -325,6 +326,15 @@ async fn import_by_cluster_and_name() {
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
 }
 
+/// Plans `workspace`, which must fail with "Hostname Already Routed" for app.example.com.
+fn plan_fails_on_routed_host(workspace: &Workspace<'_>) {
+    let output = workspace.try_tf(&["plan", "-input=false", "-no-color"]);
+    assert!(!output.status.success(), "the plan succeeded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Hostname Already Routed"), "{stderr}");
+    assert!(stderr.contains("app.example.com"), "{stderr}");
+}
+
 /// A rule made outside Terraform on the fixture's listener, sending `host` to the
 /// default target group.
 async fn route_elsewhere(emulator: &Emulator, fixture: &ServiceFixture, priority: i32, host: &str) {
@@ -362,11 +372,7 @@ async fn a_hostname_routed_by_another_rule_fails_the_plan() {
         &services("example/app:1", SERVER, OWN_ROUTE, "var.security_group_ids"),
     );
     workspace.init();
-    let output = workspace.try_tf(&["plan", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "the plan succeeded");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Hostname Already Routed"), "{stderr}");
-    assert!(stderr.contains("app.example.com"), "{stderr}");
+    plan_fails_on_routed_host(&workspace);
     assert_eq!(emulator.count("ecs", "RegisterTaskDefinition"), 0);
 }
 
@@ -386,9 +392,5 @@ async fn a_hostname_routed_elsewhere_later_fails_the_next_plan() {
     assert_eq!(workspace.plan_detailed_exitcode(), PlanOutcome::NoChanges);
 
     route_elsewhere(&emulator, &fixture, 1, "app.example.com").await;
-    let output = workspace.try_tf(&["plan", "-input=false", "-no-color"]);
-    assert!(!output.status.success(), "the plan succeeded");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Hostname Already Routed"), "{stderr}");
-    assert!(stderr.contains("app.example.com"), "{stderr}");
+    plan_fails_on_routed_host(&workspace);
 }
